@@ -42,9 +42,10 @@ def articles_without_analysis(session: Session) -> list[Article]:
     return list(session.scalars(query))
 
 
-def recent_texts_by_outlet(session: Session, outlet: str, limit: int = 30) -> list[str]:
-    query = select(Article.text).where(Article.outlet == outlet).order_by(Article.published_at.desc()).limit(limit)
-    return list(session.scalars(query))
+def recent_boilerplate(session: Session, outlet: str, limit: int = 50) -> list[str]:
+    """Passages already removed as boilerplate from the outlet's recent articles."""
+    query = select(Article.boilerplate).where(Article.outlet == outlet).order_by(Article.published_at.desc()).limit(limit)
+    return list(dict.fromkeys(passage for passages in session.scalars(query) for passage in passages))
 
 
 def save_analysis(session: Session, article_id_: str, data: dict[str, Any], analyzed_at: datetime) -> None:

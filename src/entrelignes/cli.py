@@ -1,0 +1,314 @@
+"""The command line: each command parses its arguments, calls one library function, prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Annotated, Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from entrelignes.config import CONFIG_NAME, STARTER, Config, ConfigError, load_config
+
+app = typer.Typer(help="entrelignes: a self-hosted news desk that reads between the lines.", no_args_is_help=True)
+sources_app = typer.Typer(help="Follow, list and drop sources.", no_args_is_help=True)
+edition_app = typer.Typer(help="Build editions.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+app.add_typer(edition_app, name="edition")
+
+console = Console(stderr=True)  # stdout is kept for data (JSON lines)
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help=f"Configuration file (default: ./{CONFIG_NAME}).")]
+SlotOption = Annotated[str, typer.Option("--slot", help="morning or evening.")]
+DateOption = Annotated[Optional[str], typer.Option("--date", help="YYYY-MM-DD (default: the latest slot).")]
+
+
+def _config(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        console.print(f"[red]Configuration error:[/red] {error}")
+        raise typer.Exit(2) from None
+
+
+def _engine(config: Config):
+    from entrelignes.store import open_store
+
+    return open_store(config.database_url)
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        yield progress
+
+
+def _slot(config: Config, slot: str | None, day: str | None):
+    from entrelignes.editions import latest_slot, slot_time
+
+    try:
+        if day is None and slot is None:
+            return latest_slot(config, datetime.now(timezone.utc))
+        chosen_day = date.fromisoformat(day) if day else datetime.now(config.tz).date()
+        return slot_time(config, chosen_day, slot or "morning")
+    except ValueError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _print_errors(errors: list[tuple[str, str]]) -> None:
+    for where, reason in errors:
+        console.print(f"[yellow]skipped[/yellow] {where}: {reason}")
+
+
+@app.command()
+def init(path: Annotated[Path, typer.Argument(help="Where to write the file.")] = Path(CONFIG_NAME)) -> None:
+    """Write a commented starter configuration file."""
+    if path.exists():
+        console.print(f"[red]{path} already exists[/red]: not overwriting it.")
+        raise typer.Exit(1)
+    path.write_text(STARTER, encoding="utf-8")
+    console.print(f"Wrote {path}. Add [[sources]] to it, then run `entrelignes run`.")
+
+
+@sources_app.command("add")
+def sources_add(
+    url: str,
+    name: Annotated[str, typer.Option(help="Display name (default: the URL).")] = "",
+    language: Annotated[str, typer.Option(help="Language hint, e.g. fr.")] = "",
+    tag: Annotated[Optional[list[str]], typer.Option(help="Tag (repeatable).")] = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Follow a feed, sitemap or page."""
+    from entrelignes.store import session_scope
+    from entrelignes.store.sources import add_source
+
+    config = _config(config_path)
+    with session_scope(_engine(config)) as session:
+        source = add_source(session, name=name or url, url=url, language=language, tags=tuple(tag or ()))
+        console.print(f"Following {source.name} ({source.url}).")
+
+
+@sources_app.command("list")
+def sources_list(config_path: ConfigOption = None) -> None:
+    """List sources with their health, worst first."""
+    from entrelignes.store import session_scope
+    from entrelignes.store.sources import list_sources
+
+    config = _config(config_path)
+    table = Table("name", "url", "status", "last success", "failures", "items", "304s", "latency")
+    with session_scope(_engine(config)) as session:
+        for source in list_sources(session):
+            share_304 = f"{source.not_modified / source.polls:.0%}" if source.polls else "-"
+            latency = f"{source.total_latency_ms / source.polls:.0f} ms" if source.polls else "-"
+            success = source.last_success_at.isoformat(timespec="minutes") if source.last_success_at else "never"
+            status = source.last_status + (f": {source.last_error}" if source.last_error else "")
+            table.add_row(source.name, source.url, status or "-", success, str(source.consecutive_failures), str(source.items_seen), share_304, latency)
+    Console().print(table)
+
+
+@sources_app.command("remove")
+def sources_remove(url_or_id: str, config_path: ConfigOption = None) -> None:
+    """Stop following a source (its articles stay)."""
+    from entrelignes.store import session_scope
+    from entrelignes.store.sources import remove_source
+
+    config = _config(config_path)
+    with session_scope(_engine(config)) as session:
+        if not remove_source(session, url_or_id):
+            console.print(f"[red]No source {url_or_id!r}.[/red]")
+            raise typer.Exit(1)
+    console.print(f"Removed {url_or_id}.")
+
+
+@app.command()
+def fetch(config_path: ConfigOption = None, force: Annotated[bool, typer.Option(help="Poll every source now.")] = False) -> None:
+    """Poll due sources and store their new articles."""
+    from entrelignes import pipeline
+
+    config = _config(config_path)
+    with _progress() as progress:
+        report = pipeline.fetch(_engine(config), config, progress=progress, force=force)
+    _print_errors(report.errors)
+    console.print(f"{report.sources_read} sources read, {report.articles_new} new articles, {report.articles_seen} already stored.")
+
+
+@app.command()
+def analyze(
+    files: Annotated[Optional[list[Path]], typer.Argument(help="Text, HTML or JSONL files; none: the stored articles.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="Output format for files.")] = "jsonl",
+    config_path: ConfigOption = None,
+) -> None:
+    """Read between the lines: quotes, speakers, sourcing, entities. On files, print JSON lines."""
+    from entrelignes import pipeline
+    from entrelignes.analyze import Analyzer
+
+    config = _config(config_path)
+    if output_format != "jsonl":
+        console.print(f"[red]Unknown format {output_format!r}[/red]: only jsonl.")
+        raise typer.Exit(2)
+    analyzer = Analyzer(config.analysis.models)
+    if not files:
+        with _progress() as progress:
+            report = pipeline.analyze(_engine(config), config, analyzer=analyzer, progress=progress)
+        _print_errors(report.errors)
+        for notice in report.notices:
+            console.print(f"[yellow]note:[/yellow] {notice}")
+        console.print(f"{report.analyzed} articles analysed.")
+        return
+    if not _analyze_files(files, analyzer):
+        raise typer.Exit(1)
+
+
+def _analyze_files(files: list[Path], analyzer) -> bool:
+    from entrelignes.documents import DocumentError, read_documents
+    from entrelignes.records import to_dict
+
+    ok = True
+    for path in files:
+        for document in read_documents(path):
+            if isinstance(document, DocumentError):
+                console.print(f"[red]error[/red] {document.id}: {document.reason}")
+                ok = False
+                continue
+            try:
+                result = analyzer.analyze(document.id, document.title, document.text, document.language)
+            except ValueError as error:
+                console.print(f"[red]error[/red] {document.id}: {error}")
+                ok = False
+                continue
+            sys.stdout.write(json.dumps(to_dict(result), ensure_ascii=False) + "\n")
+    return ok
+
+
+@app.command()
+def cluster(
+    input_file: Annotated[Optional[Path], typer.Argument(help="JSONL with id, title, text, published, source; none: the stored articles.")] = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Group articles into stories. On a file, print one {"id", "story"} line per input."""
+    from entrelignes import pipeline
+
+    config = _config(config_path)
+    if input_file is None:
+        report = pipeline.cluster(_engine(config), config)
+        console.print(f"{report.articles} articles in {report.stories} stories ({report.changed} assignments changed).")
+        return
+    from entrelignes.stories import cluster as cluster_articles
+    from entrelignes.documents import read_story_inputs
+
+    try:
+        inputs = read_story_inputs(input_file)
+    except (OSError, ValueError) as error:
+        console.print(f"[red]error[/red] {input_file}: {error}")
+        raise typer.Exit(1) from None
+    stories = cluster_articles(inputs)
+    for item in inputs:
+        sys.stdout.write(json.dumps({"id": item.id, "story": stories[item.id]}, ensure_ascii=False) + "\n")
+
+
+@edition_app.command("build")
+def edition_build(
+    slot: SlotOption = "morning",
+    day: DateOption = None,
+    rebuild: Annotated[bool, typer.Option(help="Build again even if this edition is stored.")] = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Select and freeze the stories of one edition."""
+    from entrelignes import pipeline
+
+    config = _config(config_path)
+    edition = pipeline.build(_engine(config), config, _slot(config, slot, day), rebuild=rebuild)
+    _print_edition(edition)
+
+
+@app.command()
+def publish(
+    edition_id: Annotated[Optional[str], typer.Option("--edition", help="Edition id, e.g. 2026-03-12-morning (default: the latest).")] = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Publish an edition to every configured channel."""
+    from entrelignes import pipeline
+
+    config = _config(config_path)
+    engine = _engine(config)
+    edition_id = edition_id or _latest_edition_id(engine)
+    try:
+        files = pipeline.publish(engine, config, edition_id)
+    except LookupError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"Published {edition_id}: {files['html']}")
+
+
+def _latest_edition_id(engine) -> str:
+    from sqlalchemy import select
+
+    from entrelignes.store import session_scope
+    from entrelignes.store.schema import Edition
+
+    with session_scope(engine) as session:
+        latest = session.scalar(select(Edition.id).order_by(Edition.built_at.desc()).limit(1))
+    if latest is None:
+        console.print("[red]No edition yet[/red]: run `entrelignes edition build` first.")
+        raise typer.Exit(1)
+    return latest
+
+
+@app.command()
+def run(slot: Annotated[Optional[str], typer.Option("--slot", help="morning or evening (default: the latest slot).")] = None, day: DateOption = None, config_path: ConfigOption = None) -> None:
+    """Everything once (fetch, analyse, cluster, build, publish): for cron or a systemd timer."""
+    config = _config(config_path)
+    _run_and_report(config, _slot(config, slot, day))
+
+
+def _run_and_report(config: Config, slot) -> dict:
+    from entrelignes import pipeline
+
+    with _progress() as progress:
+        report = pipeline.run(_engine(config), config, slot, progress=progress)
+    _print_errors(report.ingest.errors + report.analysis.errors)
+    console.print(
+        f"{report.ingest.sources_read} sources read · {report.ingest.articles_new} new articles · "
+        f"{report.analysis.analyzed} analysed · {report.clustering.articles} articles in {report.clustering.stories} stories"
+    )
+    _print_edition(report.edition)
+    console.print(f"Edition page: [bold]{report.files['html']}[/bold]")
+    return report.edition
+
+
+def _print_edition(edition: dict) -> None:
+    table = Table(title=f"{edition['id']}: {len(edition['stories'])} stories", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("story")
+    table.add_column("why it ranks here")
+    for story in edition["stories"]:
+        headline = story["headline"] + (" [update]" if story["is_update"] else "")
+        table.add_row(str(story["rank"]), headline, story["reason"])
+    Console(stderr=True).print(table)
+
+
+EXAMPLE_CONFIG = Path("examples") / CONFIG_NAME
+EXAMPLE_DAY = "2026-03-12"  # the fictional newsroom's news day (see examples/README.md)
+
+
+@app.command()
+def demo(
+    example: Annotated[Path, typer.Option(help="The example newsroom's configuration.")] = EXAMPLE_CONFIG,
+    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its store.")] = Path(".data/demo"),
+    out_dir: Annotated[Path, typer.Option(help="Where the editions are written.")] = Path("out"),
+) -> None:
+    """Run the main job on the bundled example newsroom: its morning edition, then its evening one."""
+    import dataclasses
+
+    config = _config(example)
+    config = dataclasses.replace(config, data_dir=str(data_dir.resolve()), out_dir=str(out_dir.resolve()), database="")
+    for slot in ("morning", "evening"):
+        console.rule(f"{slot} edition of {EXAMPLE_DAY}")
+        _run_and_report(config, _slot(config, slot, EXAMPLE_DAY))

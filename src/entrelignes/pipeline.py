@@ -1,0 +1,150 @@
+"""The main job, stage by stage, over the store. Each step reads what the previous one stored
+and writes its own result under idempotent keys, so running a step again changes nothing and a
+crash anywhere is repaired by running the same command again.
+
+The CLI and the web app call these functions; they hold no logic of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress
+from sqlalchemy import Engine, select
+
+from entrelignes.analyze import Analyzer
+from entrelignes.config import Config
+from entrelignes.editions import SlotTime, build_edition
+from entrelignes.extract.boilerplate import learn_boilerplate
+from entrelignes.ingest import IngestReport, fetch_all
+from entrelignes.publish.files import write_edition_files
+from entrelignes.records import to_dict
+from entrelignes.store import articles as article_queries
+from entrelignes.store import session_scope
+from entrelignes.store.schema import Article, Edition
+from entrelignes.stories import StoryClusterer, StoryInput
+
+CLUSTER_LOOKBACK = timedelta(days=7)  # articles older than this never join a new story
+
+
+@dataclass
+class AnalyzeReport:
+    analyzed: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ClusterReport:
+    articles: int = 0
+    stories: int = 0
+    changed: int = 0
+
+
+def fetch(engine: Engine, config: Config, *, progress: Progress | None = None, force: bool = False) -> IngestReport:
+    return fetch_all(engine, config, progress=progress, force=force)
+
+
+def analyze(engine: Engine, config: Config, *, analyzer: Analyzer | None = None, progress: Progress | None = None) -> AnalyzeReport:
+    """Analyse every stored article that has no analysis yet. Boilerplate is learnt per outlet
+    from its recent articles; the cleaned text replaces the stored one, so every offset of the
+    analysis indexes into the article as stored."""
+    analyzer = analyzer or Analyzer(config.analysis.models)
+    report = AnalyzeReport()
+    with session_scope(engine) as session:
+        pending = article_queries.articles_without_analysis(session)
+        outlets = {a.outlet for a in pending}
+        boilerplate = {o: _outlet_boilerplate(session, o, [a.text for a in pending if a.outlet == o]) for o in outlets}
+    task = progress.add_task("Analysing", total=len(pending)) if progress else None
+    for article in pending:
+        try:
+            result = analyzer.analyze(article.id, article.title, article.text, article.language, boilerplate=boilerplate[article.outlet])
+        except ValueError as error:
+            report.errors.append((article.url, str(error)))
+            continue
+        finally:
+            if progress and task is not None:
+                progress.advance(task)
+        now = datetime.now(timezone.utc)
+        with session_scope(engine) as session:  # one article per transaction: a crash loses one at most
+            stored = session.get(Article, article.id)
+            stored.text, stored.boilerplate = result.text, list(result.boilerplate)
+            if result.language and not stored.language:
+                stored.language = result.language
+            article_queries.save_analysis(session, article.id, to_dict(result), now)
+        report.analyzed += 1
+        report.notices.extend(n for n in result.notices if n not in report.notices)
+    return report
+
+
+def _outlet_boilerplate(session, outlet: str, new_texts: list[str]) -> list[str]:
+    """What this outlet repeats: passages removed from its earlier articles, plus those its new
+    articles share (stored texts are already cleaned, so only new ones can teach new passages)."""
+    known = article_queries.recent_boilerplate(session, outlet)
+    return list(dict.fromkeys(known + learn_boilerplate(new_texts)))
+
+
+def cluster(engine: Engine, config: Config) -> ClusterReport:
+    """Group recent analysed articles into stories, in publication order. The clusterer is
+    incremental and deterministic, so replaying the window gives the same stories (and ids)."""
+    report = ClusterReport()
+    with session_scope(engine) as session:
+        newest = session.scalar(select(Article.published_at).order_by(Article.published_at.desc()).limit(1))
+        if newest is None:
+            return report
+        articles = article_queries.articles_between(session, newest - CLUSTER_LOOKBACK, newest)
+        analyses = article_queries.analyses_for(session, [a.id for a in articles])
+        clusterer = StoryClusterer(quiet_period=timedelta(hours=config.stories.quiet_period_hours))
+        for article in articles:
+            entities = tuple(e["text"] for e in analyses.get(article.id, {}).get("entities", []))
+            clusterer.add(
+                StoryInput(
+                    id=article.id, title=article.title, text=article.text, published=article.published_at,
+                    source=article.outlet, language=article.language, entities=entities,
+                )
+            )
+        assignments, duplicates = clusterer.assignments(), clusterer.duplicate_of()
+        for article in articles:
+            if article_queries.save_story_member(session, article.id, assignments[article.id], duplicates.get(article.id)):
+                report.changed += 1
+        report.articles, report.stories = len(articles), len(set(assignments.values()))
+    return report
+
+
+def build(engine: Engine, config: Config, slot: SlotTime, *, rebuild: bool = False) -> dict[str, Any]:
+    with session_scope(engine) as session:
+        return build_edition(session, config, slot, rebuild=rebuild).data
+
+
+def publish(engine: Engine, config: Config, edition_id: str) -> dict[str, Path]:
+    """Write the edition to the output folder. Returns the written files by kind."""
+    with session_scope(engine) as session:
+        edition = session.get(Edition, edition_id)
+        if edition is None:
+            raise LookupError(f"no edition {edition_id!r}: build it first (entrelignes edition build)")
+        everything = [e.data for e in session.scalars(select(Edition))]
+        data = edition.data
+        edition.status = "published"
+    return write_edition_files(config.out_path, data, everything, base_url=config.web.base_url, join_link=config.telegram.join_link)
+
+
+@dataclass
+class RunReport:
+    ingest: IngestReport
+    analysis: AnalyzeReport
+    clustering: ClusterReport
+    edition: dict[str, Any]
+    files: dict[str, Path]
+
+
+def run(engine: Engine, config: Config, slot: SlotTime, *, progress: Progress | None = None, analyzer: Analyzer | None = None) -> RunReport:
+    """Everything once, for cron: fetch, analyse, cluster, build the slot's edition, publish it."""
+    ingest_report = fetch(engine, config, progress=progress)
+    analysis_report = analyze(engine, config, analyzer=analyzer, progress=progress)
+    cluster_report = cluster(engine, config)
+    edition = build(engine, config, slot)
+    files = publish(engine, config, edition["id"])
+    return RunReport(ingest_report, analysis_report, cluster_report, edition, files)
