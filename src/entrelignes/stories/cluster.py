@@ -1,0 +1,305 @@
+"""Incremental story clustering.
+
+Articles arrive in time order. Each one is first checked for being a copy of an earlier article
+(`NearDuplicateIndex`); a copy joins its original's story. Otherwise it is compared with the
+articles of the stories still open, and joins the story it is closest to on average (average
+linkage) when that is above `ClusterParams.threshold`, or opens a new story.
+
+Evidence for "same story", combined into one similarity per article pair:
+- text: cosine of TF-IDF vectors over content words (title, lead and body; words cut to a
+  prefix as a language-free stemmer). Document frequencies are counted incrementally over the
+  whole stream (or seeded from a background corpus), so the weights of rare words are known
+  without a second pass;
+- title: cosine of the title vectors alone, added with a small weight;
+- entities: when the analysis stage provides them, the shared entities weighted by rarity
+  (cosine of idf-weighted entity sets), added with a weight;
+- time: the sum is damped by the time between the two articles.
+
+Candidates come from an inverted index over the top terms of the open articles only, so the
+cost per article depends on the size of the open window, not on the length of the stream.
+Stories close after `quiet_period` without a new article; their articles leave every index.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from .dedup import NearDuplicateIndex
+from .text import terms_of, words
+
+Vector = dict[str, float]
+
+
+@dataclass(frozen=True)
+class StoryInput:
+    """One article as the story stage sees it."""
+
+    id: str
+    title: str
+    text: str
+    published: datetime  # timezone-aware
+    source: str  # outlet name
+    language: str = ""
+    entities: tuple[str, ...] = ()  # entity texts from the analysis stage, if any
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """Knobs of the clusterer. Defaults tuned on the dev day of stories-en (see docs/BENCHMARKS.md)."""
+
+    threshold: float = 0.22  # average-link similarity needed to join a story
+    prefix: int = 6  # words cut to this many characters (0: whole words)
+    title_weight: float = 1.0  # extra term count for each title word
+    lead_words: int = 50  # the first words of the text ...
+    lead_weight: float = 2.0  # ... count this much extra (news put the event first)
+    title_sim_weight: float = 0.0  # weight of the title-only cosine in the pair similarity
+    entity_weight: float = 0.1  # weight of the shared-entity cosine (when entities are given)
+    time_scale: timedelta = timedelta(hours=72)  # similarity halves at this distance
+    index_terms: int = 20  # top terms per article in the inverted index
+    query_terms: int = 40  # top terms of a new article looked up in it
+    max_posting: int = 2000  # postings longer than this are skipped at query time
+    max_members: int = 60  # average linkage over at most the latest N members of a story
+    dedup_threshold: float = 0.5  # estimated Jaccard of 5-shingles for a copy
+    dedup_num_perm: int = 64
+    max_vocabulary: int = 1_000_000  # document-frequency table pruned past this size
+
+
+@dataclass
+class _Story:
+    id: str
+    members: list[str] = field(default_factory=list)
+    last: datetime | None = None
+
+
+@dataclass
+class _Open:
+    vector: Vector
+    title: Vector
+    entities: Vector
+    published: datetime
+    story: str
+    top: tuple[str, ...]
+
+
+class _DocumentFrequencies:
+    """Document frequencies over everything seen so far (plus an optional background corpus)."""
+
+    def __init__(self, background: Mapping[str, int] | None = None, background_docs: int = 0, limit: int = 1_000_000):
+        self.df: Counter[str] = Counter(background or {})
+        self.n = background_docs
+        self.limit = limit
+
+    def add(self, terms: Iterable[str]) -> None:
+        self.df.update(set(terms))
+        self.n += 1
+        if len(self.df) > self.limit:  # forget the hapaxes: an unknown word weighs the same
+            for term in [t for t, c in self.df.items() if c <= 1]:
+                del self.df[term]
+
+    def idf(self, term: str) -> float:
+        return math.log((self.n + 1) / (self.df.get(term, 0) + 1))
+
+
+def _normalise(weights: dict[str, float]) -> Vector:
+    norm = math.sqrt(sum(w * w for w in weights.values()))
+    if not norm:
+        return {}
+    return {t: w / norm for t, w in weights.items()}
+
+
+def _dot(a: Vector, b: Vector) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+class StoryClusterer:
+    """Incremental: articles are added in time order; each joins an open story or opens one.
+
+    Stories close after `quiet_period` without a new article; memory is bounded by the open
+    window. Story ids are stable strings derived from the first member's id.
+    """
+
+    def __init__(
+        self,
+        *,
+        quiet_period: timedelta = timedelta(hours=36),
+        params: ClusterParams | None = None,
+        background: Mapping[str, int] | None = None,
+        background_docs: int = 0,
+    ) -> None:
+        self.quiet_period = quiet_period
+        self.params = params or ClusterParams()
+        p = self.params
+        self._df = _DocumentFrequencies(background, background_docs, p.max_vocabulary)
+        self._entity_df = _DocumentFrequencies()
+        self._dedup = NearDuplicateIndex(threshold=p.dedup_threshold, num_perm=p.dedup_num_perm)
+        self._open: dict[str, _Open] = {}
+        self._stories: dict[str, _Story] = {}
+        self._postings: dict[str, set[str]] = {}
+        self._closing: list[tuple[datetime, str]] = []  # heap of (last article time, story id)
+        self._assign: dict[str, str] = {}
+        self._duplicate_of: dict[str, str] = {}
+        self._now: datetime | None = None
+
+    # -- public -----------------------------------------------------------------------------
+
+    def add(self, article: StoryInput) -> str:
+        """Place one article; return its story id. Adding an id twice returns the first answer."""
+        if article.id in self._assign:
+            return self._assign[article.id]
+        if article.published.tzinfo is None:
+            raise ValueError(f"article {article.id}: published must be timezone-aware")
+        now = article.published if self._now is None else max(self._now, article.published)
+        self._now = now
+        self._close_quiet(now)
+        p = self.params
+
+        tokens = words(article.text)
+        original = self._dedup.add(article.id, tokens)
+        story_id: str | None = None
+        if original is not None:
+            self._duplicate_of[article.id] = original
+            if original in self._assign and self._assign[original] in self._stories:
+                story_id = self._assign[original]
+
+        body_terms = terms_of(tokens, p.prefix)
+        title_terms = terms_of(words(article.title), p.prefix)
+        if original is None:  # copies do not make their words look common
+            self._df.add(body_terms + title_terms)
+        vector = self._vector(body_terms, title_terms)
+        title_vector = _normalise({t: self._df.idf(t) for t in set(title_terms)})
+        entities = self._entities(article.entities, count=original is None)
+        top = tuple(t for t, _ in sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[: p.query_terms])
+        item = _Open(vector, title_vector, entities, article.published, "", top[: p.index_terms])
+
+        if story_id is None:
+            story_id = self._best_story(item, top)
+        if story_id is None:
+            story_id = self._new_story_id(article.id)
+            self._stories[story_id] = _Story(story_id)
+        item.story = story_id
+        story = self._stories[story_id]
+        story.members.append(article.id)
+        story.last = article.published if story.last is None else max(story.last, article.published)
+        heapq.heappush(self._closing, (story.last, story_id))
+        self._open[article.id] = item
+        for term in item.top:
+            self._postings.setdefault(term, set()).add(article.id)
+        self._assign[article.id] = story_id
+        return story_id
+
+    def assignments(self) -> dict[str, str]:
+        """Article id -> story id, for every article added so far."""
+        return dict(self._assign)
+
+    def duplicate_of(self) -> dict[str, str]:
+        """Article id -> the earlier article it is a near-duplicate (wire copy) of."""
+        return dict(self._duplicate_of)
+
+    def open_stories(self) -> dict[str, list[str]]:
+        """Story id -> member article ids, for the stories still open."""
+        return {sid: list(s.members) for sid, s in self._stories.items()}
+
+    @property
+    def open_articles(self) -> int:
+        """How many articles the open window holds (vectors, index entries, MinHashes)."""
+        return len(self._open)
+
+    def close_all(self) -> None:
+        """Close every story (end of a run): frees the window; assignments are kept."""
+        for sid in list(self._stories):
+            self._close(sid)
+        self._closing.clear()
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _new_story_id(self, article_id: str) -> str:
+        base = f"s-{article_id}"
+        sid, n = base, 1
+        while sid in self._stories:  # only if an article id is reused after its story closed
+            n += 1
+            sid = f"{base}-{n}"
+        return sid
+
+    def _vector(self, body: list[str], title: list[str]) -> Vector:
+        p = self.params
+        tf: Counter[str] = Counter(body)
+        for term in body[: p.lead_words]:
+            tf[term] += p.lead_weight
+        for term in title:
+            tf[term] += p.title_weight
+        return _normalise({t: (1.0 + math.log(c)) * self._df.idf(t) for t, c in tf.items() if c > 0})
+
+    def _entities(self, entities: tuple[str, ...], *, count: bool) -> Vector:
+        names = {e.strip().casefold() for e in entities if e.strip()}
+        if not names:
+            return {}
+        if count:
+            self._entity_df.add(names)
+        return _normalise({n: self._entity_df.idf(n) for n in names})
+
+    def _similarity(self, a: _Open, b: _Open) -> float:
+        p = self.params
+        sim = _dot(a.vector, b.vector)
+        if p.title_sim_weight and a.title and b.title:
+            sim += p.title_sim_weight * _dot(a.title, b.title)
+        if p.entity_weight and a.entities and b.entities:
+            sim += p.entity_weight * _dot(a.entities, b.entities)
+        if p.time_scale:
+            dt = abs((a.published - b.published).total_seconds())
+            sim *= 0.5 ** (dt / p.time_scale.total_seconds())
+        return sim
+
+    def _best_story(self, item: _Open, query: tuple[str, ...]) -> str | None:
+        p = self.params
+        candidates: set[str] = set()
+        for term in query:
+            posting = self._postings.get(term)
+            if posting and len(posting) <= p.max_posting:
+                candidates.update(posting)
+        stories = {self._open[c].story for c in candidates}
+        best, best_score = None, p.threshold
+        for sid in sorted(stories):
+            members = self._stories[sid].members[-p.max_members :]
+            score = sum(self._similarity(item, self._open[m]) for m in members) / len(members)
+            if score >= best_score and (best is None or score > best_score):
+                best, best_score = sid, score
+        return best
+
+    def _close_quiet(self, now: datetime) -> None:
+        limit = now - self.quiet_period
+        while self._closing and self._closing[0][0] < limit:
+            last, sid = heapq.heappop(self._closing)
+            story = self._stories.get(sid)
+            if story is not None and story.last == last:  # else a later entry is still queued
+                self._close(sid)
+
+    def _close(self, sid: str) -> None:
+        story = self._stories.pop(sid, None)
+        if story is None:
+            return
+        for aid in story.members:
+            item = self._open.pop(aid, None)
+            if item is None:
+                continue
+            for term in item.top:
+                posting = self._postings.get(term)
+                if posting is not None:
+                    posting.discard(aid)
+                    if not posting:
+                        del self._postings[term]
+            self._dedup.remove(aid)
+
+
+def cluster(articles: Iterable[StoryInput], **kw) -> dict[str, str]:
+    """Batch helper: sort by (time, id), run a `StoryClusterer`, return article id -> story id."""
+    clusterer = StoryClusterer(**kw)
+    for article in sorted(articles, key=lambda a: (a.published, a.id)):
+        clusterer.add(article)
+    return clusterer.assignments()
