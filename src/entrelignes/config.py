@@ -37,6 +37,7 @@ class SourceConfig:
     enabled: bool = True
     fetch_full_page: bool = True  # fetch each item's page (else use the feed's content)
     selector: str = ""  # CSS selector of the article body, when extraction needs help
+    site_url: str = ""  # the outlet's home page (informational; OPML htmlUrl)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,12 @@ class FetchConfig:
     # Sources written in this file are trusted: loopback and file:// are allowed here.
     # Sources added over the web are always checked against private addresses.
     allow_private: bool = True
+    total_timeout: float = 60.0  # seconds for one whole response: a server dripping bytes is cut off
+    max_redirects: int = 5
+    respect_robots: bool = True  # robots.txt is honoured for article pages (feeds are meant to be polled)
+    max_items: int = 100  # newest items considered per source and poll (sitemaps can list thousands)
+    max_backoff: int = 86_400  # seconds: a failing source is retried at least this often
+    max_cache_age: int = 21_600  # seconds: a Cache-Control max-age longer than this is capped
 
 
 @dataclass(frozen=True)

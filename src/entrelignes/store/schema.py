@@ -69,6 +69,27 @@ class Source(Base):
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
     extraction_failures: Mapped[int] = mapped_column(Integer, default=0)
     total_latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    # "config" (the config file), "cli" (the operator's shell) or "web" (untrusted: never
+    # fetched from private, loopback, link-local or multicast addresses, nor file://)
+    origin: Mapped[str] = mapped_column(String(16), default="config", server_default="config")
+    # the URL as first given: a permanent redirect moves `url`, the config file keeps this one
+    added_url: Mapped[str] = mapped_column(String(2000), default="", server_default="", index=True)
+
+
+class FeedItemState(Base):
+    """What ingestion already did with one feed item (keyed by its canonical item URL), so a
+    page is fetched once: stored (article_id set) or given up after a few failed attempts."""
+
+    __tablename__ = "feed_items"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)  # article_id(canonical item URL)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), nullable=True, index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    article_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    first_seen_at: Mapped[datetime]
+    last_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Article(Base):
