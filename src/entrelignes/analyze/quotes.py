@@ -1,0 +1,598 @@
+"""Quotes and their speakers, by rules over spaCy's tokens, parse and entities.
+
+Order of the passes (each later pass skips text an earlier one already took):
+1. reporting verb + complement: "X a déclaré que …", "X appelle à …", "X a affirmé n'avoir …";
+   an inverted incise "…, a déclaré X" takes the clause before it. A complement holding
+   quotation marks is a *mixed* quote and keeps its whole indirect span.
+2. "selon X, …" / "d'après X, …" / "pour X, …" (X a person): the rest of the clause.
+3. passages in quotation marks: kept when a cue names who says them (incise after the quote,
+   a reporting verb or colon before it, a reporting verb governing a short fragment, or the
+   continuation of the previous speaker's quote); scare quotes, names and titles in quotation
+   marks have none of these and are dropped.
+Speakers are resolved by `speakers.Mentions` (pronouns, titles, organisations, anonymous).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Token
+
+from entrelignes.analyze.lexicon import (
+    ANON_NOUNS,
+    FRAGMENT_VERBS,
+    INCISE_ONLY,
+    NOT_SPEECH,
+    ORG_NOUNS,
+    ROLE_NOUNS,
+    SPEECH_NOUNS,
+    fold,
+    speech_lemma,
+)
+from entrelignes.analyze.speakers import Mentions
+from entrelignes.analyze.text import QuoteSpan, quote_spans, sentence_spans
+
+_QUE = frozenset({"que", "qu'", "qu’"})
+_CLITICS = frozenset({"-t-il", "-il", "-t-elle", "-elle", "-ils", "-elles", "-t-ils", "-t-elles", "-t-on", "-on", "-t"})
+_OPEN = "«“‹„\""
+_CLOSE = "»”›\""
+_SKIP_AFTER_VERB = frozenset(fold(w) for w in """
+lui leur nous vous me te se s' y en encore aussi également egalement ainsi alors pour sa part
+cependant toutefois néanmoins notamment par ailleurs d'ailleurs enfin même bien
+""".split())
+_INF_VERBS = frozenset(fold(w) for w in """
+appeler demander exiger accuser promettre menacer annoncer affirmer assurer dire declarer estimer nier
+reconnaitre recommander inviter exhorter sommer reclamer proposer prier conseiller ordonner supplier
+jurer avouer admettre reprocher implorer esperer souhaiter
+""".split())
+_DOC_NOUNS = frozenset(fold(w) for w in """
+informations information sondage étude rapport bilan enquête chiffres données article articles
+estimations estimation communiqué propos déclarations déclaration témoignages témoignage
+""".split())
+_PASSIVE_AUX = frozenset({"été", "ete", "est", "sont", "était", "etait", "étaient", "etaient", "sera", "seront", "fut"})
+
+
+@dataclass
+class RawQuote:
+    start: int
+    end: int
+    type: str
+    speaker: str | None
+    speaker_type: str
+    cue: str
+    role: str | None = None
+    cue_start: int = -1  # the attribution phrase (for sourcing)
+    cue_end: int = -1
+
+
+def _strip_span(text: str, s: int, e: int) -> tuple[int, int]:
+    """Trim spaces, trailing punctuation and one pair of outer quotation marks."""
+    while True:
+        old = (s, e)
+        while s < e and (text[s].isspace() or text[s] in ",;:—–-"):
+            s += 1
+        while e > s and (text[e - 1].isspace() or text[e - 1] in ",;:.—–-"):
+            e -= 1
+        if e - s >= 2 and text[s] in _OPEN and text[e - 1] in _CLOSE:
+            inner = text[s + 1 : e - 1]
+            if not any(c in inner for c in _OPEN + _CLOSE):
+                s, e = s + 1, e - 1
+        if (s, e) == old:
+            return s, e
+
+
+class FrenchQuoteRules:
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.quotes = quote_spans(self.text)
+        self.sents = sentence_spans(self.text, self.quotes)
+        self.mentions = Mentions(doc)
+        self._tok_at = [0] * (len(self.text) + 1)
+        for t in doc:
+            for k in range(t.idx, t.idx + len(t.text)):
+                self._tok_at[k] = t.i
+        self._sent_of_tok = [0] * len(doc)
+        si = 0
+        for t in doc:
+            while si + 1 < len(self.sents) and t.idx >= self.sents[si][1]:
+                si += 1
+            self._sent_of_tok[t.i] = si
+        self.taken: list[tuple[int, int]] = []
+        self.out: list[RawQuote] = []
+
+    # -- small helpers -----------------------------------------------------------------
+    def tok(self, char: int) -> Token:
+        return self.doc[self._tok_at[min(char, len(self.text) - 1)]]
+
+    def tokens_in(self, s: int, e: int) -> list[Token]:
+        if e <= s:
+            return []
+        return [t for t in self.doc[self.tok(s).i : self.tok(e - 1).i + 1] if s <= t.idx < e]
+
+    def sent_bounds(self, t: Token) -> tuple[int, int]:
+        return self.sents[self._sent_of_tok[t.i]] if self.sents else (0, len(self.text))
+
+    def in_quote(self, char: int) -> QuoteSpan | None:
+        for q in self.quotes:
+            if q.open < char < q.close:
+                return q
+            if q.open > char:
+                break
+        return None
+
+    def is_taken(self, s: int, e: int) -> bool:
+        return any(a <= s and e <= b for a, b in self.taken)
+
+    def is_speech(self, t: Token) -> str | None:
+        if t.pos_ in ("ADP", "DET", "PUNCT", "PROPN", "PRON", "CCONJ", "SCONJ", "NUM"):
+            return None
+        if t.pos_ == "NOUN" and t.i > 0 and self.doc[t.i - 1].pos_ == "DET":
+            return None
+        if t.pos_ == "ADJ" and not t.text.endswith(("é", "ée", "és", "ées")):
+            return None
+        lem = speech_lemma(t.text, t.lemma_)
+        if lem is None or lem in NOT_SPEECH:
+            return None
+        return lem
+
+    def verb_group(self, v: Token) -> tuple[int, int, str]:
+        """Char span and text of the cue: auxiliaries + adverbs + verb (+ clitic)."""
+        doc = self.doc
+        lo = v.i
+        k = v.i - 1
+        while k >= 0 and (doc[k].pos_ == "AUX" or (doc[k].pos_ == "ADV" and k > 0 and doc[k - 1].pos_ == "AUX") or fold(doc[k].text) in ("s'", "se", "l'", "n'", "ne")) and k > v.i - 5:
+            lo = k
+            k -= 1
+        hi = v.i
+        if v.i + 1 < len(doc) and doc[v.i + 1].text.lower() in _CLITICS:
+            hi = v.i + 1
+            if doc[hi].text == "-t" and hi + 1 < len(doc):
+                hi += 1
+        s, e = doc[lo].idx, doc[hi].idx + len(doc[hi].text)
+        return s, e, self.text[s:e]
+
+    def is_passive(self, v: Token) -> bool:
+        for c in v.children:
+            if c.dep_ == "aux:pass":
+                return True
+        k = v.i - 1
+        while k >= 0 and k >= v.i - 3 and self.doc[k].pos_ in ("AUX", "ADV"):
+            if fold(self.doc[k].text) in _PASSIVE_AUX and "Part" in v.morph.get("VerbForm") and "Pres" not in v.morph.get("Tense"):
+                return True
+            k -= 1
+        return False
+
+    def subject(self, v: Token, depth: int = 0) -> Token | None:
+        """Head token of whoever speaks through verb v (subject, agent, or clitic)."""
+        doc = self.doc
+        if v.i + 1 < len(doc) and doc[v.i + 1].text.lower() in _CLITICS:
+            k = v.i + 1
+            if doc[k].text == "-t" and k + 1 < len(doc):
+                k += 1
+            return doc[k]
+        passive = self.is_passive(v)
+        for c in v.children:
+            if c.dep_ == "obl:agent" or (passive and c.dep_ in ("obl", "obl:arg", "obl:mod") and any(fold(x.text) == "par" for x in c.children if x.dep_ == "case")):
+                return c
+        if passive:
+            return None
+        for c in v.children:
+            if c.dep_ in ("nsubj", "expl:subj") and c.i != v.i:
+                if c.pos_ == "PRON" and fold(c.text) in ("qui",) and v.dep_ == "acl:relcl":
+                    return v.head
+                return c
+        if depth < 3 and v.dep_ in ("conj", "advcl", "xcomp", "acl", "parataxis") and v.head.i != v.i:
+            h = v.head
+            if v.dep_ == "acl" and h.pos_ in ("NOUN", "PROPN"):
+                return h
+            if v.dep_ == "parataxis" and not ("Part" in v.morph.get("VerbForm")):
+                return None
+            return self.subject(h, depth + 1)
+        # fallback: a name right before the verb group
+        k = v.i - 1
+        while k >= 0 and (doc[k].pos_ in ("AUX", "ADV") or fold(doc[k].text) in ("s'", "se", "ne", "n'")):
+            k -= 1
+        if k >= 0 and doc[k].pos_ in ("PROPN", "NOUN", "PRON") and doc[k].dep_ not in ("obj",):
+            return doc[k]
+        return None
+
+    def clause_end(self, start: int, sent_end: int) -> int:
+        """Where reported content starting at `start` stops: sentence end, ';', or the next attribution."""
+        doc = self.doc
+        t0 = self.tok(start)
+        depth = 0
+        for t in doc[t0.i :]:
+            if t.idx >= sent_end:
+                break
+            if t.text in "«“‹":
+                depth += 1
+            elif t.text in "»”›":
+                depth = max(0, depth - 1)
+            if depth:
+                continue
+            if t.text == ";":
+                return t.idx
+            if t.text == "," or fold(t.text) == "et":
+                nxt = t.i + 1
+                while nxt < len(doc) and (doc[nxt].pos_ in ("ADV", "AUX") or fold(doc[nxt].text) in ("et", "en", ",")):
+                    nxt += 1
+                if nxt < len(doc) and doc[nxt].idx < sent_end:
+                    n = doc[nxt]
+                    if self.is_speech(n) and ("Part" in n.morph.get("VerbForm") and "Pres" in n.morph.get("Tense") or self.subject(n) is not None and self.subject(n).i > n.i or n.i + 1 < len(doc) and doc[n.i + 1].text.lower() in _CLITICS):
+                        return t.idx
+                    if fold(n.text) in ("selon",) or (fold(n.text) == "d'" and nxt + 1 < len(doc) and fold(doc[nxt + 1].text) == "apres"):
+                        return t.idx
+            if fold(t.text) == "selon" and t.idx > start:
+                return t.idx
+        return sent_end
+
+    def add(self, s: int, e: int, kind: str, spk: tuple[str | None, str, str | None], cue: str,
+            cue_span: tuple[int, int], mark_taken: bool = True) -> RawQuote | None:
+        s, e = _strip_span(self.text, s, e)
+        if e - s < 2 or len(self.text[s:e].split()) < 1:
+            return None
+        seg = self.text[s:e]
+        if kind != "direct":
+            if any(c in seg for c in "«“‹„") or (seg.count('"') >= 2):
+                kind = "mixed"
+            # content that is exactly one quoted passage: the marks come off, the type stays mixed
+        for q in self.out:
+            if q.start == s and q.end == e:
+                return None
+        rq = RawQuote(s, e, kind, spk[0], spk[1], cue, spk[2], cue_span[0], cue_span[1])
+        self.out.append(rq)
+        if mark_taken:
+            self.taken.append((s, e))
+        return rq
+
+    def speaker_of_verb(self, v: Token) -> tuple[str | None, str, str | None]:
+        subj = self.subject(v)
+        if subj is None:
+            return None, "none", None
+        return self.mentions.resolve(subj)
+
+    # -- pass 1: reporting verb + complement --------------------------------------------
+    def pass_verbs(self) -> None:
+        doc = self.doc
+        for v in doc:
+            lem = self.is_speech(v)
+            if lem is None or self.in_quote(v.idx):
+                continue
+            s_start, s_end = self.sent_bounds(v)
+            # que-clause
+            k, found = v.i + 1, None
+            steps = 0
+            while k < len(doc) and doc[k].idx < s_end and steps < 9:
+                t = doc[k]
+                f = fold(t.text)
+                if f in _QUE:
+                    found = k
+                    break
+                if t.text in ".;:«»\"" or (t.pos_ in ("VERB",) and f not in _SKIP_AFTER_VERB) or t.pos_ == "SCONJ":
+                    break
+                if t.text == "," and steps > 0 and k + 1 < len(doc) and fold(doc[k + 1].text) not in _QUE:
+                    # "a rappelé, dans un communiqué, que" is fine; a comma then other words is not
+                    pass
+                k += 1
+                steps += 1
+            if found is not None and lem not in INCISE_ONLY:
+                if found > v.i + 1 and fold(doc[found - 1].text) in ("ce", "ainsi", "alors", "bien", "tandis", "parce", "avant", "apres", "pendant", "depuis", "sans", "pour", "afin", "dès", "des"):
+                    continue
+                cs = doc[found].idx + len(doc[found].text)
+                ce = self.clause_end(cs, s_end)
+                cue_s, cue_e, cue = self.verb_group(v)
+                self.add(cs, ce, "indirect", self.speaker_of_verb(v), cue, (cue_s, cue_e))
+                continue
+            # infinitive complement: "appelle à manifester", "a affirmé n'avoir"
+            if lem in _INF_VERBS:
+                k = v.i + 1
+                steps = 0
+                while k < len(doc) and steps < 6 and (fold(doc[k].text) in _SKIP_AFTER_VERB or doc[k].pos_ in ("ADV",) or fold(doc[k].text) in ("de", "d'", "a", "à", "ne", "n'", "pas", "plus", "jamais") or doc[k].text in _CLITICS):
+                    k += 1
+                    steps += 1
+                if k < len(doc) and doc[k].idx < s_end and "Inf" in doc[k].morph.get("VerbForm") and not self.in_quote(doc[k].idx):
+                    j = v.i + 1
+                    while j < k and doc[j].pos_ in ("ADV",) or (j < k and doc[j].text in _CLITICS):
+                        j += 1
+                    while j < k and fold(doc[j].text) in ("de", "d'", "a", "à"):
+                        j += 1
+                    cs = doc[j].idx
+                    ce = self.clause_end(cs, s_end)
+                    cue_s, cue_e, cue = self.verb_group(v)
+                    self.add(cs, ce, "indirect", self.speaker_of_verb(v), cue, (cue_s, cue_e))
+                    continue
+            # inverted incise: "<content>, a déclaré X" / "<content>, estime-t-il"
+            cue_s, cue_e, cue = self.verb_group(v)
+            prev = self.text[:cue_s].rstrip()
+            subj = self.subject(v)
+            inverted = subj is not None and (subj.i > v.i)
+            if prev.endswith(",") and inverted and cue_s > s_start:
+                before_end = len(prev) - 1
+                seg_start = s_start
+                # content starts after the last ';' or ':' of the sentence part
+                for ch in (";",):
+                    p = self.text.rfind(ch, s_start, before_end)
+                    if p >= 0:
+                        seg_start = max(seg_start, p + 1)
+                inner = self.text[seg_start:before_end].strip()
+                # a content that is one quoted passage is left to the direct pass
+                qs = [q for q in self.quotes if q.open >= seg_start and q.close < before_end]
+                if qs and self.text[seg_start:before_end].strip().startswith(tuple(_OPEN)) and \
+                        self.text[qs[-1].close + 1 : before_end].strip() in ("", ",") and len(qs) == 1:
+                    continue
+                if len(inner.split()) >= 3 and not self.is_taken(seg_start, before_end):
+                    self.add(seg_start, before_end, "indirect", self.mentions.resolve(subj), cue, (cue_s, cue_e))
+
+    # -- pass 2: selon / d'après / pour ---------------------------------------------------
+    def pass_selon(self) -> None:
+        doc = self.doc
+        for t in doc:
+            f = fold(t.text)
+            if f == "selon":
+                first = t.i + 1
+            elif f in ("d'", "d’") and t.i + 1 < len(doc) and fold(doc[t.i + 1].text) == "apres":
+                first = t.i + 2
+            elif f == "pour" and t.i + 1 < len(doc):
+                first = t.i + 1
+            else:
+                continue
+            if self.in_quote(t.idx):
+                continue
+            s_start, s_end = self.sent_bounds(t)
+            while first < len(doc) and doc[first].text == ",":
+                first += 1
+            if first >= len(doc) or doc[first].idx >= s_end:
+                continue
+            # the source phrase runs to the next comma (or the end of the sentence)
+            k = first
+            while k < len(doc) and doc[k].idx < s_end and doc[k].text not in (",", ";", ":", "«", "."):
+                k += 1
+            phrase = doc[first:k]
+            if not len(phrase):
+                continue
+            head = self._phrase_head(phrase)
+            if head is None:
+                continue
+            hf = fold(head.text)
+            is_pron = head.pos_ == "PRON" and hf in ("lui", "elle", "eux", "elles")
+            has_per = any(x.ent_type_ == "PER" for x in phrase)
+            if f == "pour":
+                # "Pour elle, …" / "Pour Jacline Mouraud, …": a person's opinion
+                if not (is_pron or (has_per and head.ent_type_ == "PER")) or k >= len(doc) or doc[k].text != ",":
+                    continue
+                before = self.text[s_start : t.idx].strip()
+                if before and not before.endswith(","):
+                    continue
+            phrase_ok = (is_pron or head.ent_type_ in ("PER", "ORG", "LOC", "MISC") or has_per
+                         or hf in ORG_NOUNS or hf in ANON_NOUNS or hf in ROLE_NOUNS or hf in SPEECH_NOUNS
+                         or hf in _DOC_NOUNS or any(fold(x.text) in ("qu'", "que") for x in phrase[:2]))
+            if not phrase_ok:
+                continue
+            # who: a named person anywhere in the phrase wins; then the phrase head
+            spk = self._phrase_speaker(phrase, head)
+            # skip an apposition / participle right after the phrase: ", interrogé par X,"
+            after = k
+            if after < len(doc) and doc[after].text == ",":
+                nxt = after + 1
+                j = nxt
+                while j < len(doc) and doc[j].idx < s_end and doc[j].text not in (",", ".", ";", "«"):
+                    j += 1
+                seg = doc[nxt:j]
+                if len(seg) and j < len(doc) and doc[j].text == "," and (
+                        "Part" in seg[0].morph.get("VerbForm") and "Past" in seg[0].morph.get("Tense")
+                        or (seg[0].pos_ in ("NOUN",) and len(seg) <= 8) or fold(seg[0].text) in ROLE_NOUNS):
+                    after = j
+            cue_s, cue_e = t.idx, doc[k - 1].idx + len(doc[k - 1].text)
+            cue = self.text[t.idx : doc[first - 1].idx + len(doc[first - 1].text)] if f != "pour" else t.text
+            lead = self.text[s_start : t.idx].strip(" ,")
+            lead_toks = [x for x in doc[self.tok(s_start).i : t.i] if not x.is_punct]
+            lead_is_adverbial = all(x.pos_ in ("ADV", "ADP", "NUM", "DET", "NOUN", "CCONJ") and x.dep_ not in ("nsubj",) for x in lead_toks) and len(lead_toks) <= 4
+            if not lead or lead_is_adverbial or f == "pour":
+                cs = doc[after].idx + 1 if after < len(doc) and doc[after].text == "," else (doc[after].idx if after < len(doc) else s_end)
+                ce = self.clause_end(cs, s_end)
+            else:
+                cs = s_start
+                for q in self.out:  # after a previous attribution in the same sentence
+                    if s_start <= q.cue_end <= t.idx and q.cue_end > cs:
+                        cs = q.cue_end
+                ce = t.idx
+            if ce - cs < 3 or self.is_taken(cs, ce):
+                continue
+            self.add(cs, ce, "indirect", spk, cue.strip(), (cue_s, cue_e))
+
+    def _phrase_head(self, phrase) -> Token | None:
+        for x in phrase:
+            if x.pos_ in ("PROPN", "NOUN", "PRON") and fold(x.text) not in ("ce", "qu'", "que"):
+                return x
+        return None
+
+    def _phrase_speaker(self, phrase, head: Token) -> tuple[str | None, str, str | None]:
+        for e in self.doc.ents:
+            if e.start >= phrase.start and e.end <= phrase.end and e.label_ == "PER":
+                return self.mentions.resolve(e.root)
+        hf = fold(head.text)
+        if hf in _DOC_NOUNS:
+            for e in self.doc.ents:
+                if e.start >= phrase.start and e.end <= phrase.end and e.label_ in ("ORG",):
+                    return e.text, "organization", None
+            for x in phrase:
+                if fold(x.text) in ORG_NOUNS or fold(x.text) in ANON_NOUNS:
+                    return self.mentions.resolve(x)
+            # "selon ce qu'a confié X": the verb's subject
+            return None, "none", None
+        return self.mentions.resolve(head)
+
+    # -- pass 3: quotation marks -------------------------------------------------------------
+    def pass_marks(self) -> None:
+        doc, text = self.doc, self.text
+        last_speaker: tuple[tuple[str | None, str, str | None], int] | None = None
+        for qi, q in enumerate(self.quotes):
+            if self.is_taken(q.start, q.end):
+                last_speaker = self._speaker_at(q.start) or last_speaker
+                continue
+            inner = text[q.start : q.end]
+            n_words = len(inner.split())
+            qtoks = self.tokens_in(q.start, q.end)
+            has_verb = any(t.pos_ in ("VERB", "AUX") and "Fin" in t.morph.get("VerbForm") for t in qtoks)
+            s_start, s_end = self.sent_bounds(self.tok(q.open))
+            found = None
+            # (a) cue after: « … », a déclaré X / a-t-il ajouté / selon X
+            k = self._tok_index_after(q.close)
+            steps = 0
+            while k is not None and k < len(doc) and steps < 5:
+                t = doc[k]
+                if t.text in (",", "»") or t.pos_ in ("AUX", "ADV") or fold(t.text) in ("s'", "se", "n'", "ne", "lui", "leur"):
+                    k += 1
+                    steps += 1
+                    continue
+                lem = self.is_speech(t)
+                if lem and lem in FRAGMENT_VERBS | INCISE_ONLY | {lem}:
+                    subj = self.subject(t)
+                    cs, ce, cue = self.verb_group(t)
+                    spk = self.mentions.resolve(subj) if subj is not None else (last_speaker[0] if last_speaker else (None, "none", None))
+                    found = (spk, cue, (cs, ce))
+                elif fold(t.text) in ("selon", "d'"):
+                    j = k + (1 if fold(t.text) == "selon" else 2)
+                    e = j
+                    while e < len(doc) and doc[e].text not in (",", ".", ";", "«"):
+                        e += 1
+                    ph = doc[j:e]
+                    head = self._phrase_head(ph) if len(ph) else None
+                    if head is not None:
+                        spk = self._phrase_speaker(ph, head)
+                        if fold(head.text) in SPEECH_NOUNS and spk[0] is None:
+                            for x in ph:
+                                if x.ent_type_ == "PER":
+                                    spk = self.mentions.resolve(x)
+                                    break
+                            if spk[0] is None and e < len(doc) and doc[e].text == ",":
+                                nx = doc[e + 1 : e + 6]
+                                for x in nx:
+                                    if x.ent_type_ == "PER":
+                                        spk = self.mentions.resolve(x)
+                                        break
+                        found = (spk, t.text, (t.idx, doc[e - 1].idx + len(doc[e - 1].text)))
+                break
+            # (b) cue before: X a déclaré : « … » / X : « … » / X a affirmé « … »
+            if found is None:
+                found = self._cue_before(q, s_start, n_words, has_verb)
+            # (c) continuation of the previous speaker
+            if found is None and (has_verb or n_words >= 6) and last_speaker is not None:
+                spk, where = last_speaker
+                para_gap = text[where:q.open].count("\n")
+                sent_text = text[s_start:s_end]
+                covers = (q.close - q.open + 1) >= 0.6 * len(sent_text)
+                if para_gap <= 2 and covers and q.open - where < 1500:
+                    found = (spk, "", (-1, -1))
+            if found is None:
+                continue
+            spk, cue, cspan = found
+            if not has_verb and n_words <= 6 and not self._fragment_ok(q, cspan):
+                continue
+            rq = self.add(q.start, q.end, "direct", spk, cue, cspan)
+            if rq is not None and spk[0] is not None:
+                last_speaker = (spk, q.close)
+
+    def _speaker_at(self, pos: int):
+        for r in self.out:
+            if r.start <= pos < r.end and r.speaker:
+                return ((r.speaker, r.speaker_type, r.role), r.end)
+        return None
+
+    def _tok_index_after(self, char: int) -> int | None:
+        for t in self.doc[self.tok(char).i :]:
+            if t.idx > char:
+                return t.i
+        return None
+
+    def _fragment_ok(self, q: QuoteSpan, cspan: tuple[int, int]) -> bool:
+        """A short fragment needs a reporting verb right next to it or governing it."""
+        doc = self.doc
+        if cspan[0] >= q.close:  # incise right after the quote
+            return cspan[0] - q.close <= 4
+        qt = self.tokens_in(q.start, q.end)
+        if not qt:
+            return False
+        roots = [t for t in qt if not (q.start <= t.head.idx < q.end) or t.head.i == t.i]
+        for r in roots:
+            h, hops = r, 0
+            while hops < 4 and h.head.i != h.i:
+                h = h.head
+                hops += 1
+                if h.idx >= q.start and h.idx < q.end:
+                    continue
+                lem = self.is_speech(h)
+                if lem and lem in FRAGMENT_VERBS:
+                    return True
+                if h.pos_ == "VERB" and not (fold(h.text) in ("qualifie", "qualifié", "décrit")):
+                    break
+        # "qualifiant la décision de « … »", "parle d'un « … »": a reporting verb just before
+        k = self.tok(q.open).i - 1
+        for t in list(doc[max(0, k - 5) : k + 1])[::-1]:
+            lem = self.is_speech(t)
+            if lem and lem in FRAGMENT_VERBS:
+                return True
+            if t.text in ".;":
+                break
+        return False
+
+    def _cue_before(self, q: QuoteSpan, s_start: int, n_words: int, has_verb: bool):
+        doc, text = self.doc, self.text
+        before = text[s_start : q.open].rstrip()
+        open_tok = self.tok(q.open)
+        if before.endswith(":"):
+            colon = self.tok(len(before) - 1)
+            # reporting verb before the colon
+            for t in list(doc[max(self.tok(s_start).i, colon.i - 14) : colon.i])[::-1]:
+                if self.in_quote(t.idx):
+                    break
+                if self.is_speech(t):
+                    cs, ce, cue = self.verb_group(t)
+                    return self.speaker_of_verb(t), cue, (cs, ce)
+            # "X : « … »" or "Sujet verbe … : « … »"
+            toks = [t for t in doc[self.tok(s_start).i : colon.i] if not self.in_quote(t.idx)]
+            if toks and (has_verb or n_words >= 4):
+                prev = toks[-1]
+                if prev.ent_type_ in ("PER", "ORG") and len(toks) <= 6:
+                    return self.mentions.resolve(prev), ":", (colon.idx, colon.idx + 1)
+                for t in toks:
+                    if t.dep_ in ("nsubj",) and t.head.pos_ in ("VERB", "AUX", "ADJ", "NOUN") and fold(t.text) not in ("on", "ce", "c'", "qui", "cela"):
+                        spk = self.mentions.resolve(t)
+                        if spk[1] in ("person", "organization", "anonymous") and spk[0]:
+                            return spk, ":", (colon.idx, colon.idx + 1)
+                        break
+            return None
+        # reporting verb right before the mark (allowing a short object: « qualifie X de »)
+        k = open_tok.i - 1
+        for t in list(doc[max(self.tok(s_start).i, k - 5) : k + 1])[::-1]:
+            if self.in_quote(t.idx) or t.text in ".;":
+                break
+            lem = self.is_speech(t)
+            if lem:
+                if lem in INCISE_ONLY:
+                    break
+                cs, ce, cue = self.verb_group(t)
+                return self.speaker_of_verb(t), cue, (cs, ce)
+            if t.pos_ == "VERB" and t.i < k - 1:
+                break
+        # incise between two halves: « A », a-t-il dit, « B »
+        for r in reversed(self.out):
+            if r.end <= q.open and q.open - r.end < 60 and r.type == "direct" and r.cue_start > r.end - 1:
+                gap = text[r.end : q.open]
+                if r.cue_end <= q.open and gap.count(".") == 0:
+                    return (r.speaker, r.speaker_type, r.role), r.cue, (r.cue_start, r.cue_end)
+            break
+        return None
+
+    def run(self) -> list[RawQuote]:
+        self.pass_verbs()
+        self.pass_selon()
+        self.pass_marks()
+        self.out.sort(key=lambda r: (r.start, -r.end))
+        return self.out
+
+
+def extract_quotes(doc: Doc) -> tuple[list[RawQuote], Mentions]:
+    rules = FrenchQuoteRules(doc)
+    return rules.run(), rules.mentions

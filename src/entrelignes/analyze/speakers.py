@@ -1,0 +1,311 @@
+"""Who speaks: turning a subject phrase into a speaker, with rule-based coreference.
+
+A `Mentions` table is built once per document from spaCy's entities and parse:
+- every PER entity becomes a person mention, with a guessed gender (honorifics, the gender of
+  its title or apposition, common first-name endings) and its role ("procureur de Paris");
+- names are grouped by their last token, and each group is represented by its most complete
+  form ("Castaner" -> "Christophe Castaner");
+- ORG entities and organisation nouns become group mentions (antecedents of "ils"/"elles").
+
+`Mentions.resolve(token)` maps a subject head to (speaker, speaker_type, role): pronouns go to
+the nearest compatible earlier person, titles ("le chef de l'Etat syrien", "le ministre") to the
+earlier person with that role, organisation nouns to organisations, other common nouns to
+anonymous sources, written as in the text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span, Token
+
+from entrelignes.analyze.lexicon import (
+    ANON_NOUNS,
+    FEMININE_HONORIFICS,
+    HONORIFICS,
+    MASCULINE_HONORIFICS,
+    ORG_NOUNS,
+    ROLE_NOUNS,
+    ROLE_SYNONYMS,
+    fold,
+)
+
+_FEM_ENDINGS = ("ine", "ette", "elle", "ie", "ée", "ène", "ise", "anne", "enne", "ia", "na", "ra", "da", "la", "ta", "ssa")
+_MASC_EXCEPTIONS = frozenset(fold(n) for n in "Rémi Jérémie Mattia Sacha Luca Nicola Joshua Elie Élie Noa Attila Barack Nikola Ilia Andrea Mustafa Joshua Yahia Moussa Issa".split())
+_PRONOUNS_M = frozenset({"il", "lui", "-il", "-t-il", "celui-ci", "ce dernier"})
+_PRONOUNS_F = frozenset({"elle", "-elle", "-t-elle", "celle-ci", "cette derniere"})
+_PRONOUNS_PL = frozenset({"ils", "-ils", "-t-ils", "elles", "-elles", "-t-elles", "eux", "ceux-ci"})
+_ON = frozenset({"on", "-on", "-t-on"})
+
+
+@dataclass
+class Person:
+    start: int
+    end: int
+    name: str  # as written
+    canonical: str  # most complete form in the document
+    gender: str | None  # "m", "f" or None
+    role: str | None
+    role_keys: frozenset[str]
+
+
+@dataclass
+class Group:
+    start: int
+    name: str
+    type: str  # organization | anonymous
+
+
+def _name_tokens(name: str) -> list[str]:
+    return [t for t in name.replace("-", " - ").split() if fold(t) not in HONORIFICS and t != "-"]
+
+
+def _first_name_gender(name: str) -> str | None:
+    toks = _name_tokens(name)
+    if len(toks) < 2:
+        return None
+    first = fold(toks[0].split("-")[-1]) if "-" not in toks[0] else fold(toks[0].split("-")[0])
+    if first in _MASC_EXCEPTIONS or len(first) < 3:
+        return None
+    if first.endswith(_FEM_ENDINGS):
+        return "f"
+    return None
+
+
+def role_keys(words: list[Token] | Span) -> frozenset[str]:
+    """Normalised role keys of a title phrase: 'le chef de l'Etat syrien' -> {'president', 'syrien'}."""
+    toks = [t for t in words if not t.is_punct]
+    text = " ".join(fold(t.text) for t in toks).replace("' ", "'")
+    keys: set[str] = set()
+    for phrase, key in ROLE_SYNONYMS.items():
+        if phrase in text:
+            keys.add(key)
+    for t in toks:
+        f = fold(t.text)
+        if f in ROLE_NOUNS:
+            keys.add(f.rstrip("e") if f.endswith(("ee", "te")) and f[:-1] in ROLE_NOUNS else f)
+        elif t.pos_ == "ADJ":
+            keys.add("adj:" + fold(t.lemma_ or t.text))
+    return frozenset(keys)
+
+
+def _gender_of_tokens(toks) -> str | None:
+    for t in toks:
+        if t.pos_ in ("DET", "NOUN", "ADJ") and fold(t.text) in (ROLE_NOUNS | {"le", "la", "un", "une"}) or t.pos_ == "NOUN":
+            g = t.morph.get("Gender")
+            if g and t.pos_ in ("NOUN",) and fold(t.text) in ROLE_NOUNS:
+                return "f" if g[0] == "Fem" else "m"
+    for t in toks:
+        if t.pos_ == "DET" and fold(t.text) in ("le", "la", "un", "une", "du"):
+            g = t.morph.get("Gender")
+            if g:
+                return "f" if g[0] == "Fem" else "m"
+    return None
+
+
+class Mentions:
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.persons: list[Person] = []
+        self.groups: list[Group] = []
+        by_last: dict[str, str] = {}
+        ents = [e for e in doc.ents if e.label_ == "PER"]
+        for e in ents:
+            toks = _name_tokens(e.text)
+            if not toks:
+                continue
+            last = fold(toks[-1])
+            best = by_last.get(last)
+            if best is None or len(_name_tokens(best)) < len(toks):
+                by_last[last] = " ".join(toks) if "-" not in e.text else e.text.strip()
+        self._by_last = by_last
+        for e in ents:
+            toks = _name_tokens(e.text)
+            if not toks:
+                continue
+            role_toks = self._role_tokens(e)
+            gender = None
+            before = doc[max(0, e.start - 1) : e.start]
+            if before and fold(before[0].text) in FEMININE_HONORIFICS:
+                gender = "f"
+            elif before and fold(before[0].text) in MASCULINE_HONORIFICS:
+                gender = "m"
+            if gender is None and role_toks:
+                gender = _gender_of_tokens(role_toks)
+            if gender is None:
+                gender = _first_name_gender(by_last.get(fold(toks[-1]), e.text))
+            role = " ".join(t.text for t in role_toks).replace("' ", "'").strip(" ,") or None
+            self.persons.append(Person(e.start_char, e.end_char, e.text, by_last[fold(toks[-1])], gender,
+                                       role, role_keys(role_toks) if role_toks else frozenset()))
+        # propagate gender / roles across mentions of the same person
+        info: dict[str, tuple[str | None, str | None, frozenset[str]]] = {}
+        for p in self.persons:
+            g, r, k = info.get(p.canonical, (None, None, frozenset()))
+            info[p.canonical] = (g or p.gender, r or p.role, k | p.role_keys)
+        for p in self.persons:
+            g, r, k = info[p.canonical]
+            p.gender, p.role, p.role_keys = p.gender or g, p.role or r, k
+        for e in doc.ents:
+            if e.label_ == "ORG":
+                self.groups.append(Group(e.start_char, e.text, "organization"))
+        for t in doc:
+            if t.dep_ in ("nsubj", "obl:agent") and t.pos_ == "NOUN" and "Plur" in t.morph.get("Number"):
+                f = fold(t.text)
+                if f in ORG_NOUNS or f in ANON_NOUNS:
+                    self.groups.append(Group(t.idx, self.np_text(t), "organization" if f in ORG_NOUNS else "anonymous"))
+        self.groups.sort(key=lambda g: g.start)
+
+    # -- helpers -------------------------------------------------------------------------
+    def _role_tokens(self, ent: Span) -> list[Token]:
+        """The title of a named person: its governing noun ('le président syrien X') or apposition."""
+        doc = self.doc
+        head = ent.root
+        toks: list[Token] = []
+        h = head.head
+        if head.dep_ in ("appos", "flat:name", "nmod") and h.pos_ == "NOUN" and h.i < ent.start and fold(h.text) in ROLE_NOUNS:
+            lo = min(t.i for t in h.subtree)
+            toks = [t for t in doc[lo : ent.start] if not t.is_punct]
+        if not toks:
+            # noun phrase right before the name: "le procureur de Paris, François Molins"
+            j = ent.start - 1
+            if j >= 0 and doc[j].text == ",":
+                j -= 1
+            k = j
+            while k >= 0 and k > ent.start - 8 and not doc[k].is_punct and doc[k].pos_ in ("NOUN", "ADJ", "ADP", "DET", "PROPN"):
+                k -= 1
+            cand = [t for t in doc[k + 1 : j + 1]]
+            if any(fold(t.text) in ROLE_NOUNS for t in cand):
+                toks = cand
+        if not toks:
+            for c in head.children:
+                if c.dep_ == "appos" and c.i > ent.end - 1 and (fold(c.text) in ROLE_NOUNS or c.pos_ == "NOUN"):
+                    sub = [t for t in c.subtree if t.i >= ent.end]
+                    end = next((t.i for t in sub if t.text == "," and t.i > c.i), None)
+                    toks = [t for t in sub if (end is None or t.i < end) and not t.is_punct][:10]
+                    break
+            if not toks and ent.end < len(doc) and doc[ent.end].text == ",":
+                k = ent.end + 1
+                seg = []
+                while k < len(doc) and k < ent.end + 12 and doc[k].text not in (",", ".", ";", ":", "«", "»") and doc[k].pos_ not in ("VERB", "AUX"):
+                    seg.append(doc[k])
+                    k += 1
+                if seg and any(fold(t.text) in ROLE_NOUNS for t in seg[:3]):
+                    toks = seg
+        return toks
+
+    def canonical(self, name: str) -> str:
+        toks = _name_tokens(name)
+        if not toks:
+            return name
+        return self._by_last.get(fold(toks[-1]), " ".join(toks))
+
+    def np_text(self, tok: Token, stop_at_comma: bool = True) -> str:
+        sub = list(tok.subtree)
+        lo, hi = sub[0].i, sub[-1].i
+        if stop_at_comma:
+            for k in range(tok.i + 1, hi + 1):
+                if self.doc[k].text in (",", ";", ":", "«", "»", "(") or self.doc[k].pos_ in ("VERB", "AUX") and self.doc[k].dep_ not in ("amod", "acl"):
+                    hi = k - 1
+                    break
+            for k in range(tok.i - 1, lo - 1, -1):
+                if self.doc[k].text in (",", ";", ":", "«", "»"):
+                    lo = k + 1
+                    break
+        while lo < tok.i and self.doc[lo].pos_ == "ADP":
+            lo += 1
+        span = self.doc[lo : hi + 1]
+        return span.text
+
+    def person_before(self, pos: int, gender: str | None) -> Person | None:
+        best = None
+        for p in self.persons:
+            if p.start >= pos:
+                break
+            if gender and p.gender and p.gender != gender:
+                continue
+            best = p
+        return best
+
+    def group_before(self, pos: int) -> Group | None:
+        best = None
+        for g in self.groups:
+            if g.start >= pos:
+                break
+            best = g
+        return best
+
+    # -- resolution ----------------------------------------------------------------------
+    def resolve(self, tok: Token) -> tuple[str | None, str, str | None]:
+        """(speaker, speaker_type, role) for the head token of a subject / agent / 'selon' object."""
+        doc = self.doc
+        f = fold(tok.text)
+        if tok.pos_ == "PRON" or f in _PRONOUNS_M | _PRONOUNS_F | _PRONOUNS_PL | _ON:
+            if f in _ON or f in ("qui", "que", "ce", "c'", "cela", "ca"):
+                return None, "none", None
+            if f in _PRONOUNS_PL:
+                g = self.group_before(tok.idx)
+                if g is not None:
+                    return g.name, g.type, None
+                p = self.person_before(tok.idx, None)
+                return (p.canonical, "person", p.role) if p else (None, "none", None)
+            gender = "f" if f in _PRONOUNS_F else "m" if f in _PRONOUNS_M else None
+            p = self.person_before(tok.idx, gender) or self.person_before(tok.idx, None)
+            if p is not None:
+                return p.canonical, "person", p.role
+            return None, "none", None
+        # named entity inside the phrase (the head or a flat / appos / nmod dependant)
+        span = self._phrase(tok)
+        for e in doc.ents:
+            if e.start >= span[0] and e.end <= span[1] and e.label_ == "PER":
+                p = next((p for p in self.persons if p.start == e.start_char), None)
+                role = p.role if p else None
+                return self.canonical(e.text), "person", role
+        head_f = fold(tok.text)
+        if tok.ent_type_ in ("ORG", "LOC", "MISC") and tok.pos_ == "PROPN":
+            ent = next((e for e in doc.ents if e.start <= tok.i < e.end), None)
+            return (ent.text if ent else tok.text), "organization", None
+        for e in doc.ents:
+            if e.start >= span[0] and e.end <= span[1] and e.label_ == "ORG":
+                if head_f in ANON_NOUNS and head_f not in ORG_NOUNS:
+                    break
+                return e.text, "organization", None
+        phrase = doc[span[0] : span[1]]
+        text = phrase.text.strip(" ,")
+        if head_f in ROLE_NOUNS or any(k in fold(text) for k in ROLE_SYNONYMS):
+            keys = role_keys(phrase)
+            nouns = {k for k in keys if not k.startswith("adj:")}
+            best = None
+            for p in self.persons:
+                if p.start >= tok.idx:
+                    break
+                if nouns & p.role_keys:
+                    adjs = {k for k in keys if k.startswith("adj:")}
+                    if adjs and p.role_keys and not adjs <= p.role_keys | {k for k in adjs}:
+                        continue
+                    best = p
+            if best is not None:
+                return best.canonical, "person", best.role or text
+            return text, "anonymous", text
+        if head_f in ORG_NOUNS:
+            return text, "organization", None
+        if tok.pos_ == "PROPN":
+            return text, "organization" if tok.ent_type_ != "PER" else "person", None
+        return text, "anonymous", None
+
+    def _phrase(self, tok: Token) -> tuple[int, int]:
+        """Token range of the noun phrase headed by tok, cut at commas, verbs and quotes."""
+        doc = self.doc
+        sub = list(tok.subtree)
+        lo, hi = sub[0].i, sub[-1].i + 1
+        for k in range(tok.i + 1, hi):
+            t = doc[k]
+            if t.text in (",", ";", ":", "«", "»", "(", ")") or (t.pos_ in ("VERB", "AUX") and t.dep_ not in ("amod",) and t.ent_type_ != "PER"):
+                hi = k
+                break
+        for k in range(tok.i - 1, lo - 1, -1):
+            if doc[k].text in (",", ";", ":", "«", "»"):
+                lo = k + 1
+                break
+        while lo < tok.i and doc[lo].pos_ in ("ADP",):
+            lo += 1
+        return lo, hi

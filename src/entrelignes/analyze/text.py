@@ -1,0 +1,181 @@
+"""Plain-text helpers shared by the model-based and the fallback rules.
+
+- `check_text`: rejects input that cannot be analysed (empty, binary, mis-decoded, absurdly long)
+  with an `AnalysisError`, and caps merely long input with a notice.
+- `sentence_spans`: sentence boundaries computed on the characters, independent of the parser
+  (the small models sometimes split a sentence at "que"); quotes in « » are never split.
+- `quote_spans`: the passages in quotation marks, with their inner content offsets.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_CHARS = 200_000  # longer texts are cut here, with a notice
+REJECT_CHARS = 2_000_000  # beyond this, the input is not an article: rejected
+
+
+class AnalysisError(ValueError):
+    """This one input cannot be analysed (empty, binary, badly encoded or absurdly long)."""
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# UTF-8 read as Latin-1/cp1252: "Ã©", "Ã¨", "â€™", "Ã " ...
+_MOJIBAKE = re.compile(r"Ã[\x80-\xbf¡-ÿ]|â€[\x80-\xbf™œ\x9d¦“”˜]|Â[\xa0-\xbf]")
+
+
+def check_text(text: object) -> tuple[str, list[str]]:
+    """The text to analyse and the notices about it, or AnalysisError for unusable input."""
+    if isinstance(text, bytes):
+        raise AnalysisError("text is bytes, not decoded text; decode it before analysis")
+    if not isinstance(text, str):
+        raise AnalysisError(f"text must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise AnalysisError("text is empty")
+    if len(text) > REJECT_CHARS:
+        raise AnalysisError(f"text is {len(text):,} characters long; not an article (limit {REJECT_CHARS:,})")
+    notices: list[str] = []
+    if len(text) > MAX_CHARS:
+        text = text[:MAX_CHARS]
+        cut = max(text.rfind("\n"), text.rfind(". "))
+        if cut > MAX_CHARS * 0.9:
+            text = text[: cut + 1]
+        notices.append(f"text cut to its first {len(text):,} characters (limit {MAX_CHARS:,})")
+    sample = text[:50_000]
+    if "\x00" in sample or len(_CONTROL.findall(sample)) > max(3, len(sample) // 200):
+        raise AnalysisError("text looks binary (control characters); not an article")
+    if sample.count("\ufffd") > max(3, len(sample) // 500):
+        raise AnalysisError("text is badly encoded (many U+FFFD replacement characters)")
+    if len(_MOJIBAKE.findall(sample)) > max(3, len(sample) // 300):
+        raise AnalysisError("text is badly encoded (UTF-8 decoded as Latin-1: 'Ã©', 'â€™' ...)")
+    letters = sum(c.isalpha() for c in sample)
+    if letters < 0.3 * len(sample.strip()) or letters < 2:
+        raise AnalysisError("text has too few letters to be prose")
+    return text, notices
+
+
+# --- quotation marks ----------------------------------------------------------------------
+
+_PAIRS = {"«": "»", "“": "”", "‹": "›", "„": "“"}
+_STRAIGHT = '"'
+
+
+@dataclass(frozen=True)
+class QuoteSpan:
+    open: int  # offset of the opening mark
+    close: int  # offset of the closing mark
+    start: int  # inner content, stripped of spaces
+    end: int
+
+    @property
+    def outer_end(self) -> int:
+        return self.close + 1
+
+
+def quote_spans(text: str) -> list[QuoteSpan]:
+    """Top-level quoted passages, in order. Nested marks (ʺ…ʺ inside « ») stay inside."""
+    spans: list[QuoteSpan] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        close_char = _PAIRS.get(c)
+        if close_char is None and c == _STRAIGHT:
+            close_char = _STRAIGHT
+        if close_char is None:
+            i += 1
+            continue
+        depth, j = 1, i + 1
+        limit = min(n, i + 3000)
+        while j < limit:
+            d = text[j]
+            if d == close_char and (close_char != _STRAIGHT or True):
+                depth -= 1
+                if depth == 0:
+                    break
+            elif d == c and c != _STRAIGHT:
+                depth += 1
+            elif d == "\n" and text[j + 1 : j + 2] == "\n":  # never across paragraphs
+                j = limit
+                break
+            j += 1
+        if j >= limit:
+            i += 1
+            continue
+        s, e = i + 1, j
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            spans.append(QuoteSpan(i, j, s, e))
+        i = j + 1
+    return spans
+
+
+# --- sentences ----------------------------------------------------------------------------
+
+_ABBREV = re.compile(r"(?:\b(?:M|Mme|Mlle|Dr|Pr|St|Ste|Me|Mr|Mrs|Ms|No|art|etc|cf|vs|av|J\.-C|env)|\b[A-Z])\.$")
+
+
+def sentence_spans(text: str, quotes: list[QuoteSpan] | None = None) -> list[tuple[int, int]]:
+    """Sentence (start, end) offsets: split after . ! ? … before a capital, and at line breaks.
+
+    A sentence never ends inside a quoted passage unless the quote is followed by a new
+    sentence start; end offsets exclude trailing spaces.
+    """
+    quotes = quote_spans(text) if quotes is None else quotes
+    inside = bytearray(len(text) + 1)
+    for q in quotes:
+        for k in range(q.open + 1, q.close):
+            inside[k] = 1
+    out: list[tuple[int, int]] = []
+    start = 0
+    n = len(text)
+    i = 0
+    while i < n:
+        c = text[i]
+        cut = None
+        if c == "\n":
+            cut = i
+        elif c in ".!?…" and not inside[i]:
+            j = i + 1
+            while j < n and text[j] in ".!?…»”\")":
+                j += 1
+            if j >= n:
+                cut = j
+            elif text[j] in " \t\n" :
+                k = j
+                while k < n and text[k] in " \t":
+                    k += 1
+                nxt = text[k : k + 1]
+                if nxt == "\n" or nxt == "" or nxt.isupper() or nxt.isdigit() or nxt in "«“\"—–-([":
+                    if not (c == "." and _ABBREV.search(text[max(0, i - 6) : i + 1])):
+                        cut = j
+        if cut is not None:
+            s, e = start, cut
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if e > s:
+                out.append((s, e))
+            start = cut
+            i = cut if cut > i else i + 1
+            continue
+        i += 1
+    s, e = start, n
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        out.append((s, e))
+    return out
+
+
+def paragraph_of(text: str, pos: int) -> tuple[int, int]:
+    """Offsets of the line holding `pos`."""
+    s = text.rfind("\n", 0, pos) + 1
+    e = text.find("\n", pos)
+    return s, (len(text) if e < 0 else e)
