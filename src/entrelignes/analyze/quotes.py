@@ -32,7 +32,7 @@ from entrelignes.analyze.lexicon import (
 from entrelignes.analyze.speakers import Mentions
 from entrelignes.analyze.text import QuoteSpan, quote_spans, sentence_spans
 
-_QUE = frozenset({"que", "qu'", "qu’"})
+_QUE = frozenset({"que", "qu'", "qu’", "qu"})
 _CLITICS = frozenset({"-t-il", "-il", "-t-elle", "-elle", "-ils", "-elles", "-t-ils", "-t-elles", "-t-on", "-on", "-t"})
 _OPEN = "«“‹„\""
 _CLOSE = "»”›\""
@@ -49,6 +49,7 @@ _DOC_NOUNS = frozenset(fold(w) for w in """
 informations information sondage étude rapport bilan enquête chiffres données article articles
 estimations estimation communiqué propos déclarations déclaration témoignages témoignage
 """.split())
+_LEAD_CONNECTIVE = __import__("re").compile(r"\s*,?\s*(?:(?:bien qu[e']|mais|et|car|puisque|même si|alors que|tandis que)\s*,?\s*)?(?:(?:dans|en|pour)\s[^,]{1,30},\s*)?")
 _PASSIVE_AUX = frozenset({"été", "ete", "est", "sont", "était", "etait", "étaient", "etaient", "sera", "seront", "fut"})
 
 
@@ -88,10 +89,13 @@ class FrenchQuoteRules:
         self.quotes = quote_spans(self.text)
         self.sents = sentence_spans(self.text, self.quotes)
         self.mentions = Mentions(doc)
-        self._tok_at = [0] * (len(self.text) + 1)
+        # char -> index of the token holding it, or of the next token (for spaces)
+        self._tok_at = [max(0, len(doc) - 1)] * (len(self.text) + 1)
+        pos = 0
         for t in doc:
-            for k in range(t.idx, t.idx + len(t.text)):
+            for k in range(pos, t.idx + len(t.text)):
                 self._tok_at[k] = t.i
+            pos = t.idx + len(t.text)
         self._sent_of_tok = [0] * len(doc)
         si = 0
         for t in doc:
@@ -163,6 +167,55 @@ class FrenchQuoteRules:
             k -= 1
         return False
 
+    def has_aux_or_finite(self, v: Token) -> bool:
+        if "Fin" in v.morph.get("VerbForm") or (v.i + 1 < len(self.doc) and self.doc[v.i + 1].text.lower() in _CLITICS):
+            return True
+        k = v.i - 1
+        while k >= 0 and k >= v.i - 4 and (self.doc[k].pos_ in ("AUX", "ADV") or self.doc[k].text in (",",) or self.doc[k].text.lower() in _CLITICS or fold(self.doc[k].text) == "lui"):
+            if self.doc[k].pos_ == "AUX" or self.doc[k].text.lower() in _CLITICS:
+                return True
+            k -= 1
+        return False
+
+    def inverted_subject(self, v: Token) -> Token | None:
+        """The subject after an incise verb: « … », a déclaré X / estime pour sa part X / -t-il."""
+        doc = self.doc
+        k = v.i - 1
+        while k >= 0 and k >= v.i - 3 and doc[k].pos_ in ("AUX", "ADV", "PRON"):
+            if doc[k].text.lower() in _CLITICS and doc[k].text != "-t":
+                return doc[k]
+            k -= 1
+        k = v.i + 1
+        s_end = self.sent_bounds(v)[1]
+        steps = 0
+        while k < len(doc) and doc[k].idx < s_end and steps < 6:
+            t = doc[k]
+            f = fold(t.text)
+            if t.text.lower() in _CLITICS:
+                if t.text == "-t" and k + 1 < len(doc):
+                    return doc[k + 1]
+                return t
+            if t.pos_ in ("ADV",) or f in _SKIP_AFTER_VERB or f in ("sa", "son", "part", "a", "à", "au", "aux") and steps < 4:
+                if f in ("a", "à", "au", "aux"):  # "a confié à France Info X": skip the addressee
+                    k += 1
+                    while k < len(doc) and doc[k].pos_ in ("PROPN", "DET", "NOUN") and doc[k].ent_type_ != "PER" and k < v.i + 8:
+                        k += 1
+                    steps += 1
+                    continue
+                k += 1
+                steps += 1
+                continue
+            if t.pos_ in ("DET", "NOUN", "PROPN", "PRON", "ADJ", "NUM") and t.text not in (",", "."):
+                # head of the phrase: first noun / name
+                j = k
+                while j < len(doc) and doc[j].pos_ in ("DET", "ADJ", "NUM") and j < k + 3:
+                    j += 1
+                if j < len(doc) and doc[j].pos_ in ("NOUN", "PROPN", "PRON"):
+                    return doc[j]
+                return None
+            return None
+        return None
+
     def subject(self, v: Token, depth: int = 0) -> Token | None:
         """Head token of whoever speaks through verb v (subject, agent, or clitic)."""
         doc = self.doc
@@ -189,9 +242,9 @@ class FrenchQuoteRules:
             if v.dep_ == "parataxis" and not ("Part" in v.morph.get("VerbForm")):
                 return None
             return self.subject(h, depth + 1)
-        # fallback: a name right before the verb group
+        # fallback: a name right before the verb group (possibly before a comma)
         k = v.i - 1
-        while k >= 0 and (doc[k].pos_ in ("AUX", "ADV") or fold(doc[k].text) in ("s'", "se", "ne", "n'")):
+        while k >= 0 and (doc[k].pos_ in ("AUX", "ADV") or fold(doc[k].text) in ("s'", "se", "ne", "n'", ",")):
             k -= 1
         if k >= 0 and doc[k].pos_ in ("PROPN", "NOUN", "PRON") and doc[k].dep_ not in ("obj",):
             return doc[k]
@@ -250,7 +303,24 @@ class FrenchQuoteRules:
         subj = self.subject(v)
         if subj is None:
             return None, "none", None
-        return self.mentions.resolve(subj)
+        return self.speaker_from(subj)
+
+    def speaker_from(self, tok: Token | None) -> tuple[str | None, str, str | None]:
+        """Resolve a subject; a role phrase followed by ', <Name>' is that person."""
+        if tok is None:
+            return None, "none", None
+        spk = self.mentions.resolve(tok)
+        if spk[1] in ("anonymous", "organization") and tok.pos_ == "NOUN":
+            doc = self.doc
+            lo, hi = self.mentions._phrase(tok)
+            if hi < len(doc) and doc[hi].text == ",":
+                for x in doc[hi + 1 : hi + 7]:
+                    if x.ent_type_ == "PER":
+                        name = self.mentions.resolve(x)
+                        return name[0], "person", name[2] or doc[lo:hi].text
+                    if x.text in (",", ".", ";", "«"):
+                        break
+        return spk
 
     # -- pass 1: reporting verb + complement --------------------------------------------
     def pass_verbs(self) -> None:
@@ -279,6 +349,8 @@ class FrenchQuoteRules:
             if found is not None and lem not in INCISE_ONLY:
                 if found > v.i + 1 and fold(doc[found - 1].text) in ("ce", "ainsi", "alors", "bien", "tandis", "parce", "avant", "apres", "pendant", "depuis", "sans", "pour", "afin", "dès", "des"):
                     continue
+                if found + 1 < len(doc) and doc[found + 1].text in ("'", "’"):
+                    found += 1
                 cs = doc[found].idx + len(doc[found].text)
                 ce = self.clause_end(cs, s_end)
                 cue_s, cue_e, cue = self.verb_group(v)
@@ -288,15 +360,23 @@ class FrenchQuoteRules:
             if lem in _INF_VERBS:
                 k = v.i + 1
                 steps = 0
-                while k < len(doc) and steps < 6 and (fold(doc[k].text) in _SKIP_AFTER_VERB or doc[k].pos_ in ("ADV",) or fold(doc[k].text) in ("de", "d'", "a", "à", "ne", "n'", "pas", "plus", "jamais") or doc[k].text in _CLITICS):
+                while k < len(doc) and steps < 8 and doc[k].idx < s_end and (
+                        fold(doc[k].text) in _SKIP_AFTER_VERB or doc[k].pos_ in ("ADV", "DET", "PROPN", "NOUN", "ADJ")
+                        or fold(doc[k].text) in ("de", "d'", "a", "à", "ne", "n'", "pas", "plus", "jamais", "par")
+                        or doc[k].text in _CLITICS):
+                    if doc[k].pos_ in ("DET", "PROPN", "NOUN", "ADJ") and fold(doc[k].text) not in ("de", "d'", "pas", "plus", "jamais"):
+                        # an object or agent phrase ("accuse l'Elysée de", "accusée par X de") is only
+                        # allowed when a de/à + infinitive follows it
+                        pass
                     k += 1
                     steps += 1
                 if k < len(doc) and doc[k].idx < s_end and "Inf" in doc[k].morph.get("VerbForm") and not self.in_quote(doc[k].idx):
-                    j = v.i + 1
-                    while j < k and doc[j].pos_ in ("ADV",) or (j < k and doc[j].text in _CLITICS):
-                        j += 1
-                    while j < k and fold(doc[j].text) in ("de", "d'", "a", "à"):
-                        j += 1
+                    j = k
+                    while j - 1 > v.i and (fold(doc[j - 1].text) in ("ne", "n'", "pas", "plus", "jamais") or doc[j - 1].pos_ == "ADV"):
+                        j -= 1
+                    gap = [x for x in doc[v.i + 1 : j] if x.pos_ in ("DET", "PROPN", "NOUN", "ADJ")]
+                    if gap and fold(doc[j - 1].text) not in ("de", "d'", "a", "à"):
+                        continue
                     cs = doc[j].idx
                     ce = self.clause_end(cs, s_end)
                     cue_s, cue_e, cue = self.verb_group(v)
@@ -305,9 +385,8 @@ class FrenchQuoteRules:
             # inverted incise: "<content>, a déclaré X" / "<content>, estime-t-il"
             cue_s, cue_e, cue = self.verb_group(v)
             prev = self.text[:cue_s].rstrip()
-            subj = self.subject(v)
-            inverted = subj is not None and (subj.i > v.i)
-            if prev.endswith(",") and inverted and cue_s > s_start:
+            subj = self.inverted_subject(v) if prev.endswith(",") and self.has_aux_or_finite(v) else None
+            if subj is not None and cue_s > s_start:
                 before_end = len(prev) - 1
                 seg_start = s_start
                 # content starts after the last ';' or ':' of the sentence part
@@ -322,7 +401,17 @@ class FrenchQuoteRules:
                         self.text[qs[-1].close + 1 : before_end].strip() in ("", ",") and len(qs) == 1:
                     continue
                 if len(inner.split()) >= 3 and not self.is_taken(seg_start, before_end):
-                    self.add(seg_start, before_end, "indirect", self.mentions.resolve(subj), cue, (cue_s, cue_e))
+                    spk = self.speaker_from(subj)
+                    lead = self.text[seg_start:before_end]
+                    first = qs[0] if qs else None
+                    if first is not None and lead.strip().startswith(tuple(_OPEN)) and len(qs) >= 1:
+                        rest = self.text[first.close + 1 : before_end]
+                        m = _LEAD_CONNECTIVE.match(rest)
+                        if m and len(rest[m.end():].split()) >= 3:
+                            self.add(first.start, first.end, "direct", spk, cue, (cue_s, cue_e))
+                            self.add(first.close + 1 + m.end(), before_end, "indirect", spk, cue, (cue_s, cue_e))
+                            continue
+                    self.add(seg_start, before_end, "indirect", spk, cue, (cue_s, cue_e))
 
     # -- pass 2: selon / d'après / pour ---------------------------------------------------
     def pass_selon(self) -> None:
@@ -364,7 +453,7 @@ class FrenchQuoteRules:
                 before = self.text[s_start : t.idx].strip()
                 if before and not before.endswith(","):
                     continue
-            phrase_ok = (is_pron or head.ent_type_ in ("PER", "ORG", "LOC", "MISC") or has_per
+            phrase_ok = (is_pron or head.ent_type_ in ("PER", "ORG", "LOC", "MISC") or has_per or head.pos_ == "PROPN"
                          or hf in ORG_NOUNS or hf in ANON_NOUNS or hf in ROLE_NOUNS or hf in SPEECH_NOUNS
                          or hf in _DOC_NOUNS or any(fold(x.text) in ("qu'", "que") for x in phrase[:2]))
             if not phrase_ok:
@@ -381,7 +470,8 @@ class FrenchQuoteRules:
                 seg = doc[nxt:j]
                 if len(seg) and j < len(doc) and doc[j].text == "," and (
                         "Part" in seg[0].morph.get("VerbForm") and "Past" in seg[0].morph.get("Tense")
-                        or (seg[0].pos_ in ("NOUN",) and len(seg) <= 8) or fold(seg[0].text) in ROLE_NOUNS):
+                        or (seg[0].pos_ in ("NOUN",) and len(seg) <= 8) or fold(seg[0].text) in ROLE_NOUNS
+                        or fold(seg[0].text) in ("qui", "dont") or (seg[0].pos_ == "PROPN" and len(seg) <= 4)):
                     after = j
             cue_s, cue_e = t.idx, doc[k - 1].idx + len(doc[k - 1].text)
             cue = self.text[t.idx : doc[first - 1].idx + len(doc[first - 1].text)] if f != "pour" else t.text
@@ -442,15 +532,15 @@ class FrenchQuoteRules:
             steps = 0
             while k is not None and k < len(doc) and steps < 5:
                 t = doc[k]
-                if t.text in (",", "»") or t.pos_ in ("AUX", "ADV") or fold(t.text) in ("s'", "se", "n'", "ne", "lui", "leur"):
+                if t.text in (",", "»") or t.pos_ in ("AUX", "ADV") or fold(t.text) in ("s'", "se", "n'", "ne", "lui", "leur") or t.text.lower() in _CLITICS:
                     k += 1
                     steps += 1
                     continue
                 lem = self.is_speech(t)
-                if lem and lem in FRAGMENT_VERBS | INCISE_ONLY | {lem}:
-                    subj = self.subject(t)
+                if lem and self.has_aux_or_finite(t):
+                    subj = self.inverted_subject(t)
                     cs, ce, cue = self.verb_group(t)
-                    spk = self.mentions.resolve(subj) if subj is not None else (last_speaker[0] if last_speaker else (None, "none", None))
+                    spk = self.speaker_from(subj) if subj is not None else (last_speaker[0] if last_speaker else (None, "none", None))
                     found = (spk, cue, (cs, ce))
                 elif fold(t.text) in ("selon", "d'"):
                     j = k + (1 if fold(t.text) == "selon" else 2)

@@ -15,6 +15,7 @@ anonymous sources, written as in the text.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
@@ -36,6 +37,11 @@ _PRONOUNS_M = frozenset({"il", "lui", "-il", "-t-il", "celui-ci", "ce dernier"})
 _PRONOUNS_F = frozenset({"elle", "-elle", "-t-elle", "celle-ci", "cette derniere"})
 _PRONOUNS_PL = frozenset({"ils", "-ils", "-t-ils", "elles", "-elles", "-t-elles", "eux", "ceux-ci"})
 _ON = frozenset({"on", "-on", "-t-on"})
+
+
+def clean(name: str) -> str:
+    """A name without invisible format characters (U+200F ...) and stray spaces."""
+    return " ".join("".join(c for c in name if unicodedata.category(c) != "Cf").split())
 
 
 @dataclass
@@ -251,24 +257,34 @@ class Mentions:
             gender = "f" if f in _PRONOUNS_F else "m" if f in _PRONOUNS_M else None
             p = self.person_before(tok.idx, gender) or self.person_before(tok.idx, None)
             if p is not None:
-                return p.canonical, "person", p.role
+                return clean(p.canonical), "person", p.role
             return None, "none", None
-        # named entity inside the phrase (the head or a flat / appos / nmod dependant)
         span = self._phrase(tok)
+        head_f = fold(tok.text)
+        if tok.pos_ == "NOUN" and head_f in ORG_NOUNS:
+            for e in doc.ents:
+                if e.start > tok.i and e.end <= span[1] and e.start - tok.i <= 4:
+                    return clean(e.text), "organization", None
+            phrase = doc[span[0] : span[1]]
+            if len([t for t in phrase if not t.is_punct]) <= 2 and "Sing" in tok.morph.get("Number"):
+                # "l'association", "le groupe": the latest organisation named before
+                g = self.group_before(tok.idx)
+                if g is not None and g.type == "organization" and tok.idx - g.start < 1500:
+                    return clean(g.name), "organization", None
+        # named entity inside the phrase (the head or a flat / appos / nmod dependant)
         for e in doc.ents:
             if e.start >= span[0] and e.end <= span[1] and e.label_ == "PER":
                 p = next((p for p in self.persons if p.start == e.start_char), None)
                 role = p.role if p else None
-                return self.canonical(e.text), "person", role
-        head_f = fold(tok.text)
+                return clean(self.canonical(e.text)), "person", role
         if tok.ent_type_ in ("ORG", "LOC", "MISC") and tok.pos_ == "PROPN":
             ent = next((e for e in doc.ents if e.start <= tok.i < e.end), None)
-            return (ent.text if ent else tok.text), "organization", None
+            return clean(ent.text if ent else tok.text), "organization", None
         for e in doc.ents:
             if e.start >= span[0] and e.end <= span[1] and e.label_ == "ORG":
                 if head_f in ANON_NOUNS and head_f not in ORG_NOUNS:
                     break
-                return e.text, "organization", None
+                return clean(e.text), "organization", None
         phrase = doc[span[0] : span[1]]
         text = phrase.text.strip(" ,")
         if head_f in ROLE_NOUNS or any(k in fold(text) for k in ROLE_SYNONYMS):
@@ -284,7 +300,7 @@ class Mentions:
                         continue
                     best = p
             if best is not None:
-                return best.canonical, "person", best.role or text
+                return clean(best.canonical), "person", best.role or text
             return text, "anonymous", text
         if head_f in ORG_NOUNS:
             return text, "organization", None
