@@ -1,0 +1,12 @@
+"""Ingestion: sources in, articles out.
+
+`fetch_all` is what the pipeline and the CLI call. The parts, one concern each:
+`fetcher` (the one HTTP client: politeness, conditional GET, limits, safety), `feeds` (RSS,
+Atom, JSON Feed, sitemaps), `local` (files, directories, JSONL, WARC), `encoding` (charsets),
+`urls` (canonical URLs), `discover` (feed auto-discovery, page canonical), `opml`, `safety`
+(server-side request forgery guard), `run` (one ingestion run and source health).
+"""
+
+from entrelignes.ingest.run import IngestReport, fetch_all, poll_feeds
+
+__all__ = ["IngestReport", "fetch_all", "poll_feeds"]
