@@ -27,7 +27,7 @@ argumenter arguer plaider protester réagir répliquer rétorquer lancer tweeter
 révéler avouer nier contester démontrer détailler s'inquiéter inquiéter alerter annoncer
 proclamer clamer crier hurler scander chanter murmurer confesser jurer garantir certifier
 recommander conseiller exhorter implorer supplier inviter prier sommer ordonner
-espérer souhaiter considérer penser préciser mentionner citer signaler relever pointer
+espérer souhaiter considérer penser préciser mentionner signaler relever pointer
 reprocher blâmer remarquer constater informer communiquer publier tweeter poster
 qualifier parler plaisanter ironiser s'interroger interroger questionner s'exclamer
 renchérir enchaîner poursuivre continuer conclure développer raisonner défendre
@@ -164,10 +164,9 @@ cour tribunal justice parlement assemblée sénat congrès présidence élysée 
 maison-blanche pentagone agence agences journal journaux quotidien quotidiens hebdomadaire
 chaîne chaînes radio télévision médias média presse site organisation organisations
 association associations ong syndicat syndicats parti partis entreprise entreprises société
-groupe compagnie banque fédération ligue club équipe hôpital université institut
+groupe compagnie banque fédération ligue club hôpital université institut
 ministere service services administration direction bureau office comité
 fondation régime opposition coalition alliance union ambassade diplomatie douane douanes
-secours pompiers
 """.split())
 
 # Nouns for unnamed human sources ("une source militaire", "un témoin", "des habitants").

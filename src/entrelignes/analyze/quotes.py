@@ -50,6 +50,7 @@ informations information sondage étude rapport bilan enquête chiffres données
 estimations estimation communiqué propos déclarations déclaration témoignages témoignage
 """.split())
 _LEAD_CONNECTIVE = __import__("re").compile(r"\s*,?\s*(?:(?:bien qu[e']|mais|et|car|puisque|même si|alors que|tandis que)\s*,?\s*)?(?:(?:dans|en|pour)\s[^,]{1,30},\s*)?")
+_SELON_LEAD = __import__("re").compile(r"\s*,?\s*(?:selon|d'après|d’après)\s[^,.;«]{1,60},\s*", __import__("re").I)
 _PASSIVE_AUX = frozenset({"été", "ete", "est", "sont", "était", "etait", "étaient", "etaient", "sera", "seront", "fut"})
 
 
@@ -88,7 +89,7 @@ class FrenchQuoteRules:
         self.text = doc.text
         self.quotes = quote_spans(self.text)
         self.sents = sentence_spans(self.text, self.quotes)
-        self.mentions = Mentions(doc)
+        self.mentions = Mentions(doc, [(q.open, q.close) for q in self.quotes])
         # char -> index of the token holding it, or of the next token (for spaces)
         self._tok_at = [max(0, len(doc) - 1)] * (len(self.text) + 1)
         pos = 0
@@ -131,7 +132,11 @@ class FrenchQuoteRules:
     def is_speech(self, t: Token) -> str | None:
         if t.pos_ in ("ADP", "DET", "PUNCT", "PROPN", "PRON", "CCONJ", "SCONJ", "NUM"):
             return None
-        if t.pos_ == "NOUN" and t.i > 0 and self.doc[t.i - 1].pos_ == "DET":
+        if t.pos_ == "NOUN" and t.i > 0 and self.doc[t.i - 1].pos_ not in ("PRON", "PROPN", "ADV", "PUNCT", "AUX"):
+            return None
+        if "Inf" in t.morph.get("VerbForm") and t.i > 0 and fold(self.doc[t.i - 1].text) == "a" and self.doc[t.i - 1].pos_ == "ADP":
+            return None  # "À noter que …"
+        if t.i > 0 and self.doc[t.i - 1].pos_ == "DET":
             return None
         if t.pos_ == "ADJ" and not t.text.endswith(("é", "ée", "és", "ées")):
             return None
@@ -212,6 +217,8 @@ class FrenchQuoteRules:
                     j += 1
                 if j < len(doc) and doc[j].pos_ in ("NOUN", "PROPN", "PRON"):
                     return doc[j]
+                if j - 1 >= k and doc[j - 1].pos_ == "ADJ":
+                    return doc[j - 1]
                 return None
             return None
         return None
@@ -232,8 +239,13 @@ class FrenchQuoteRules:
             return None
         for c in v.children:
             if c.dep_ in ("nsubj", "expl:subj") and c.i != v.i:
-                if c.pos_ == "PRON" and fold(c.text) in ("qui",) and v.dep_ == "acl:relcl":
-                    return v.head
+                if c.pos_ == "PRON" and fold(c.text) in ("qui",):
+                    if v.dep_ == "acl:relcl":
+                        return v.head
+                    k = c.i - 1
+                    while k >= 0 and self.doc[k].text in (",",):
+                        k -= 1
+                    return self.doc[k] if k >= 0 and self.doc[k].pos_ in ("PROPN", "NOUN") else None
                 return c
         if depth < 3 and v.dep_ in ("conj", "advcl", "xcomp", "acl", "parataxis") and v.head.i != v.i:
             h = v.head
@@ -242,12 +254,19 @@ class FrenchQuoteRules:
             if v.dep_ == "parataxis" and not ("Part" in v.morph.get("VerbForm")):
                 return None
             return self.subject(h, depth + 1)
-        # fallback: a name right before the verb group (possibly before a comma)
+        # fallback: the nearest name / subject on the left, in the same sentence, outside quotes
+        s_start = self.sent_bounds(v)[0]
         k = v.i - 1
-        while k >= 0 and (doc[k].pos_ in ("AUX", "ADV") or fold(doc[k].text) in ("s'", "se", "ne", "n'", ",")):
+        while k >= 0 and doc[k].idx >= s_start and k > v.i - 25:
+            t = doc[k]
+            if self.in_quote(t.idx) or t.text in "«»":
+                k -= 1
+                continue
+            if t.pos_ in ("VERB",) and "Fin" in t.morph.get("VerbForm") or fold(t.text) in _QUE:
+                break
+            if t.ent_type_ in ("PER", "ORG") or t.dep_ in ("nsubj", "nsubj:pass") and fold(t.text) not in ("qui", "que"):
+                return t
             k -= 1
-        if k >= 0 and doc[k].pos_ in ("PROPN", "NOUN", "PRON") and doc[k].dep_ not in ("obj",):
-            return doc[k]
         return None
 
     def clause_end(self, start: int, sent_end: int) -> int:
@@ -268,15 +287,17 @@ class FrenchQuoteRules:
                 return t.idx
             if t.text == "," or fold(t.text) == "et":
                 nxt = t.i + 1
-                while nxt < len(doc) and (doc[nxt].pos_ in ("ADV", "AUX") or fold(doc[nxt].text) in ("et", "en", ",")):
+                while nxt < len(doc) and (doc[nxt].pos_ in ("ADV", "AUX") or fold(doc[nxt].text) in ("et", "en", ",", "d'", "de", "avant", "puis")):
                     nxt += 1
                 if nxt < len(doc) and doc[nxt].idx < sent_end:
                     n = doc[nxt]
-                    if self.is_speech(n) and ("Part" in n.morph.get("VerbForm") and "Pres" in n.morph.get("Tense") or self.subject(n) is not None and self.subject(n).i > n.i or n.i + 1 < len(doc) and doc[n.i + 1].text.lower() in _CLITICS):
+                    if self.is_speech(n) and ("Part" in n.morph.get("VerbForm") and "Pres" in n.morph.get("Tense") or "Inf" in n.morph.get("VerbForm") and fold(doc[n.i - 1].text) in ("d'", "de") or self.subject(n) is not None and self.subject(n).i > n.i or n.i + 1 < len(doc) and doc[n.i + 1].text.lower() in _CLITICS):
                         return t.idx
                     if fold(n.text) in ("selon",) or (fold(n.text) == "d'" and nxt + 1 < len(doc) and fold(doc[nxt + 1].text) == "apres"):
                         return t.idx
             if fold(t.text) == "selon" and t.idx > start:
+                return t.idx
+            if fold(t.text) in ("tandis", "pendant") and t.i + 1 < len(doc) and fold(doc[t.i + 1].text) in _QUE and t.idx > start:
                 return t.idx
         return sent_end
 
@@ -352,6 +373,9 @@ class FrenchQuoteRules:
                 if found + 1 < len(doc) and doc[found + 1].text in ("'", "’"):
                     found += 1
                 cs = doc[found].idx + len(doc[found].text)
+                m = _SELON_LEAD.match(self.text, cs)  # "annonce que, selon ses sources, …"
+                if m:
+                    cs = m.end()
                 ce = self.clause_end(cs, s_end)
                 cue_s, cue_e, cue = self.verb_group(v)
                 self.add(cs, ce, "indirect", self.speaker_of_verb(v), cue, (cue_s, cue_e))
@@ -385,7 +409,8 @@ class FrenchQuoteRules:
             # inverted incise: "<content>, a déclaré X" / "<content>, estime-t-il"
             cue_s, cue_e, cue = self.verb_group(v)
             prev = self.text[:cue_s].rstrip()
-            subj = self.inverted_subject(v) if prev.endswith(",") and self.has_aux_or_finite(v) else None
+            left_subj = any(c.dep_ in ("nsubj", "nsubj:pass") and c.i < v.i for c in v.children)
+            subj = self.inverted_subject(v) if prev.endswith(",") and self.has_aux_or_finite(v) and not left_subj else None
             if subj is not None and cue_s > s_start:
                 before_end = len(prev) - 1
                 seg_start = s_start
@@ -453,7 +478,7 @@ class FrenchQuoteRules:
                 before = self.text[s_start : t.idx].strip()
                 if before and not before.endswith(","):
                     continue
-            phrase_ok = (is_pron or head.ent_type_ in ("PER", "ORG", "LOC", "MISC") or has_per or head.pos_ == "PROPN"
+            phrase_ok = (is_pron or head.ent_type_ in ("PER", "ORG", "LOC", "MISC") or head.pos_ == "PROPN"
                          or hf in ORG_NOUNS or hf in ANON_NOUNS or hf in ROLE_NOUNS or hf in SPEECH_NOUNS
                          or hf in _DOC_NOUNS or any(fold(x.text) in ("qu'", "que") for x in phrase[:2]))
             if not phrase_ok:
@@ -476,6 +501,8 @@ class FrenchQuoteRules:
             cue_s, cue_e = t.idx, doc[k - 1].idx + len(doc[k - 1].text)
             cue = self.text[t.idx : doc[first - 1].idx + len(doc[first - 1].text)] if f != "pour" else t.text
             lead = self.text[s_start : t.idx].strip(" ,")
+            if fold(lead).endswith(("que", "qu'", "qu")) and f != "pour":
+                continue
             lead_toks = [x for x in doc[self.tok(s_start).i : t.i] if not x.is_punct]
             lead_is_adverbial = all(x.pos_ in ("ADV", "ADP", "NUM", "DET", "NOUN", "CCONJ") and x.dep_ not in ("nsubj",) for x in lead_toks) and len(lead_toks) <= 4
             if not lead or lead_is_adverbial or f == "pour":
@@ -498,6 +525,8 @@ class FrenchQuoteRules:
         return None
 
     def _phrase_speaker(self, phrase, head: Token) -> tuple[str | None, str, str | None]:
+        if head.pos_ == "NOUN" and fold(head.text) in ORG_NOUNS:
+            return self.speaker_from(head)
         for e in self.doc.ents:
             if e.start >= phrase.start and e.end <= phrase.end and e.label_ == "PER":
                 return self.mentions.resolve(e.root)
@@ -509,7 +538,17 @@ class FrenchQuoteRules:
             for x in phrase:
                 if fold(x.text) in ORG_NOUNS or fold(x.text) in ANON_NOUNS:
                     return self.mentions.resolve(x)
-            # "selon ce qu'a confié X": the verb's subject
+            # "selon les propos du directeur, Stéphane Brasseur, …": a name in apposition
+            nxt = phrase.end
+            if nxt < len(self.doc) and self.doc[nxt].text == ",":
+                for x in self.doc[nxt + 1 : nxt + 6]:
+                    if x.ent_type_ == "PER":
+                        return self.mentions.resolve(x)
+                    if x.text in (",", ".", "«"):
+                        break
+            for x in phrase:
+                if fold(x.text) in ROLE_NOUNS:
+                    return self.speaker_from(x)
             return None, "none", None
         return self.mentions.resolve(head)
 
@@ -537,7 +576,7 @@ class FrenchQuoteRules:
                     steps += 1
                     continue
                 lem = self.is_speech(t)
-                if lem and self.has_aux_or_finite(t):
+                if lem and self.has_aux_or_finite(t) and self.inverted_subject(t) is not None:
                     subj = self.inverted_subject(t)
                     cs, ce, cue = self.verb_group(t)
                     spk = self.speaker_from(subj) if subj is not None else (last_speaker[0] if last_speaker else (None, "none", None))

@@ -44,6 +44,9 @@ def clean(name: str) -> str:
     return " ".join("".join(c for c in name if unicodedata.category(c) != "Cf").split())
 
 
+_ANAPHORIC_ORG = frozenset(fold(w) for w in "association organisation ong agence groupe entreprise société compagnie firme institution fédération parti syndicat".split())
+
+
 @dataclass
 class Person:
     start: int
@@ -110,8 +113,9 @@ def _gender_of_tokens(toks) -> str | None:
 
 
 class Mentions:
-    def __init__(self, doc: Doc) -> None:
+    def __init__(self, doc: Doc, quoted: list[tuple[int, int]] | None = None) -> None:
         self.doc = doc
+        self.quoted = quoted or []
         self.persons: list[Person] = []
         self.groups: list[Group] = []
         by_last: dict[str, str] = {}
@@ -222,22 +226,27 @@ class Mentions:
         span = self.doc[lo : hi + 1]
         return span.text
 
+    def _quoted(self, pos: int) -> bool:
+        return any(a < pos < b for a, b in self.quoted)
+
     def person_before(self, pos: int, gender: str | None) -> Person | None:
-        best = None
-        for p in self.persons:
-            if p.start >= pos:
-                break
-            if gender and p.gender and p.gender != gender:
-                continue
-            best = p
-        return best
+        """Latest person before pos; with a gender, a matching one within 600 characters wins
+        over a later one of unknown gender."""
+        cands = [p for p in self.persons if p.start < pos and not self._quoted(p.start)]
+        if gender:
+            cands = [p for p in cands if p.gender in (None, gender)]
+            near = [p for p in cands if p.gender == gender and pos - p.start < 600]
+            if near:
+                return near[-1]
+        return cands[-1] if cands else None
 
     def group_before(self, pos: int) -> Group | None:
         best = None
         for g in self.groups:
             if g.start >= pos:
                 break
-            best = g
+            if not self._quoted(g.start):
+                best = g
         return best
 
     # -- resolution ----------------------------------------------------------------------
@@ -263,10 +272,10 @@ class Mentions:
         head_f = fold(tok.text)
         if tok.pos_ == "NOUN" and head_f in ORG_NOUNS:
             for e in doc.ents:
-                if e.start > tok.i and e.end <= span[1] and e.start - tok.i <= 4:
+                if e.start > tok.i and e.end <= span[1] and e.start - tok.i <= 4 and e.label_ != "LOC":
                     return clean(e.text), "organization", None
             phrase = doc[span[0] : span[1]]
-            if len([t for t in phrase if not t.is_punct]) <= 2 and "Sing" in tok.morph.get("Number"):
+            if len([t for t in phrase if not t.is_punct]) <= 2 and head_f in _ANAPHORIC_ORG:
                 # "l'association", "le groupe": the latest organisation named before
                 g = self.group_before(tok.idx)
                 if g is not None and g.type == "organization" and tok.idx - g.start < 1500:
