@@ -50,6 +50,7 @@ class EditionsConfig:
     include: tuple[str, ...] = ()  # keep only stories mentioning one of these words
     exclude: tuple[str, ...] = ()  # drop stories mentioning any of these words
     title: str = "entrelignes"
+    review: bool = False  # hold each edition until an editor approves it (entrelignes edition approve)
 
     def slot_time(self, slot: str) -> time:
         return time.fromisoformat({"morning": self.morning, "evening": self.evening}[slot])
@@ -92,6 +93,10 @@ class TelegramConfig:
     api_url: str = "https://api.telegram.org"
     join_link: str = ""  # shown on the web page, e.g. https://t.me/yourchannel
     link_previews: bool = False
+    min_interval: float = 1.0  # seconds between two messages to one chat (Telegram: about 1/s)
+    per_minute: int = 20  # messages per minute to one chat at most (Telegram: 20/min in groups)
+    retries: int = 5  # attempts per message on 429, 5xx and network errors
+    timeout: float = 20.0  # seconds, per request
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,9 @@ class EmailConfig:
     password: str = ""  # or ENTRELIGNES_SMTP_PASSWORD
     sender: str = "entrelignes <editions@localhost>"
     bounce_threshold: int = 3
+    ca_file: str = ""  # trust this CA bundle (PEM) for the SMTP server's certificate, e.g. an internal CA
+    timeout: float = 30.0  # seconds, per SMTP command
+    retries: int = 3  # attempts per message on connection errors and temporary (4xx) refusals
 
 
 @dataclass(frozen=True)

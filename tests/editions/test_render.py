@@ -68,24 +68,58 @@ def test_atom_is_well_formed_with_stable_ids_and_escaped_content():
 ALLOWED_TAG = re.compile(r"</?(b|i|a)( href=\"[^\"]*\")?>")
 
 
+def visible(message: str) -> str:
+    """What Telegram shows of an HTML message: tags gone, its four entities decoded."""
+    text = re.sub(r"<[^>]*>", "", message)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+
+
+def telegram_length(message: str) -> int:
+    return len(visible(message).encode("utf-16-le")) // 2
+
+
+def balanced(message: str) -> bool:
+    stack = []
+    for closing, name in re.findall(r"<(/?)([a-z]+)", message):
+        if closing:
+            if not stack or stack.pop() != name:
+                return False
+        else:
+            stack.append(name)
+    return not stack
+
+
 def test_telegram_messages_escape_text_and_split_between_stories():
     stories = [story(i, f"{HOSTILE} numéro {i}", sentences=2) for i in range(1, 40)]
     messages = render_telegram(edition(stories), limit=1000)
     assert len(messages) > 1
-    assert all(len(m) <= 1000 for m in messages)
+    assert all(telegram_length(m) <= 1000 for m in messages)
     for message in messages:
         assert "<script" not in message
         tags = re.findall(r"<[^>]*>", message)
         assert all(ALLOWED_TAG.fullmatch(tag) for tag in tags), tags
-        assert message.count("<b>") == message.count("</b>") and message.count("<a ") == message.count("</a>")
+        assert balanced(message)
+        assert not re.search(r"&(?!(lt|gt|amp|quot);)", message), "every & starts one of Telegram's entities"
     joined = "\n\n".join(messages)
     assert all(f"numéro {i}</b>" in joined for i in range(1, 40)), "no story is lost or cut"
+    for message in messages[1:]:
+        assert re.match(r"<b>\d+\. ", message), "each message starts with a story"
 
 
-def test_a_story_longer_than_a_message_is_cut_as_plain_text_without_breaking_an_entity():
-    long = story(1, "&" * 3000)
+def test_the_limit_is_counted_as_telegram_counts_after_parsing():
+    emoji = story(1, "🌊" * 600 + " & <crue>", sentences=0)  # 1,200 UTF-16 units for 600 characters
+    messages = render_telegram(edition([emoji]), limit=1000)
+    assert all(telegram_length(m) <= 1000 for m in messages)
+    headline = next(m for m in messages if "🌊" in m)
+    assert 500 < len(visible(headline).split("\n")[0]) < 1000 and visible(headline).split("\n")[0].endswith("…")
+
+
+def test_a_story_longer_than_a_message_continues_at_a_line_and_long_lines_are_shortened():
+    long = story(1, "&" * 3000, sentences=6)
     messages = render_telegram(edition([long]), limit=1000)
-    assert all(len(m) <= 1000 for m in messages)
-    last = messages[-1]
-    assert not re.search(r"&[a-z]*$", last), "an entity is never cut"
-    assert "<" not in last.split("\n\n")[-1], "the cut story keeps no tag"
+    assert all(telegram_length(m) <= 1000 for m in messages)
+    assert all(balanced(m) for m in messages)
+    assert all(not re.search(r"&(?!(lt|gt|amp|quot);)", m) for m in messages), "an entity is never cut"
+    assert visible(messages[1]).startswith("1. &&&") and visible(messages[1]).split("\n")[0].endswith("…")
+    text = "\n".join(visible(m) for m in messages)
+    assert all(f"Phrase {i} de l'histoire 1." in text for i in range(2)), "the rest of the story follows"

@@ -90,35 +90,138 @@ def _safe_url(url: str) -> str:
 _ENV.filters["safe_url"] = _safe_url
 
 
-def _telegram_story(story: dict[str, Any]) -> str:
-    e = html.escape
-    head = f"<b>{story['rank']}. {e(story['headline'])}</b>"
+# Telegram: HTML parse mode allows a handful of tags and four named entities. A message is
+# built from lines of segments (text + optional tag), so it can be split or shortened only
+# between segments or inside a segment's text, never inside a tag or an entity.
+
+_Segment = tuple[str, str, str]  # (text, tag: "" | "b" | "i" | "a", href)
+_Line = list[_Segment]
+
+
+def telegram_escape(text: str) -> str:
+    """Text made inert in Telegram's HTML parse mode (it knows &lt; &gt; &amp; &quot;)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units of the text after entity parsing."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _segment_html(segment: _Segment) -> str:
+    text, tag, href = segment
+    body = telegram_escape(text)
+    if tag == "a":
+        return f'<a href="{telegram_escape(_safe_url(href)).replace(chr(34), "&quot;")}">{body}</a>'
+    return f"<{tag}>{body}</{tag}>" if tag else body
+
+
+def _line_html(line: _Line) -> str:
+    return "".join(_segment_html(s) for s in line)
+
+
+def _line_length(line: _Line) -> int:
+    return sum(telegram_length(text) for text, _, _ in line)
+
+
+def _shorten(line: _Line, limit: int) -> _Line:
+    """The line cut to `limit` visible characters, ending with an ellipsis; tags stay whole."""
+    kept: _Line = []
+    room = limit - 1  # for the ellipsis
+    for text, tag, href in line:
+        size = telegram_length(text)
+        if size <= room:
+            kept.append((text, tag, href))
+            room -= size
+            continue
+        cut = text
+        while telegram_length(cut) > room:
+            cut = cut[:-1]
+        if cut:
+            kept.append((cut, tag, href))
+        break
+    kept.append(("…", "", ""))
+    return kept
+
+
+def _telegram_story(story: dict[str, Any]) -> list[_Line]:
+    head: _Line = [(f"{story['rank']}. {story['headline']}", "b", "")]
     if story["is_update"]:
-        head += " <i>(mise à jour)</i>"
-    lines = [head, f"<i>{e(story['reason'])}</i>"]
-    lines += [f"{e(item['sentence'])} — {e(item['outlet'])}" for item in story["summary"][:2]]
-    links = [f'<a href="{e(_safe_url(a["url"]))}">{e(a["outlet"])}</a>' for a in story["articles"]]
-    lines.append(" · ".join(dict.fromkeys(links)))
-    return "\n".join(lines)
+        head += [(" ", "", ""), ("(mise à jour)", "i", "")]
+    lines = [head, [(story["reason"], "i", "")]]
+    lines += [[(f"{item['sentence']} — {item['outlet']}", "", "")] for item in story["summary"][:2]]
+    links: _Line = []
+    for outlet, url in dict.fromkeys((a["outlet"], a["url"]) for a in story["articles"]):
+        if links:
+            links.append((" · ", "", ""))
+        links.append((outlet, "a", url))
+    lines.append(links)
+    return lines
+
+
+def _lines_length(lines: list[_Line]) -> int:
+    return sum(_line_length(line) for line in lines) + len(lines) - 1  # newlines between lines
 
 
 def render_telegram(edition: dict[str, Any], *, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Messages for a Telegram channel in HTML parse mode, split only between stories, each
-    under `limit` characters. A story too long on its own is cut to plain text at the limit."""
-    header = f"<b>{html.escape(edition_title(edition))}</b>"
+    """Messages for a Telegram channel in HTML parse mode, each at most `limit` characters as
+    Telegram counts them (after entity parsing). Messages are split between stories; a story too
+    long for one message continues in the next at a line boundary, and a line too long on its
+    own is shortened with an ellipsis. Tags and entities are never cut."""
+    header: list[_Line] = [[(edition_title(edition), "b", "")]]
     blocks = [header] + [_telegram_story(s) for s in edition["stories"]]
-    messages: list[str] = []
-    current = ""
+    messages: list[list[list[_Line]]] = []  # message -> blocks -> lines
+    current: list[list[_Line]] = []
+    size = 0
     for block in blocks:
-        if len(block) > limit:
-            block = html.escape(html.unescape(re.sub(r"<[^>]+>", "", block)))[: limit - 1]
-            block = block[: block.rfind("&")] if block.rfind("&") > block.rfind(";") else block
-        candidate = f"{current}\n\n{block}" if current else block
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            messages.append(current)
-            current = block
+        pieces = [block]
+        if _lines_length(block) > limit:  # split the story itself, line by line
+            pieces, piece = [], []
+            for line in block:
+                if _line_length(line) > limit:
+                    line = _shorten(line, limit)
+                if piece and _lines_length(piece + [line]) > limit:
+                    pieces.append(piece)
+                    piece = []
+                piece.append(line)
+            pieces.append(piece)
+        for piece in pieces:
+            piece_size = _lines_length(piece)
+            if current and size + 2 + piece_size <= limit:
+                current.append(piece)
+                size += 2 + piece_size
+            else:
+                if current:
+                    messages.append(current)
+                current, size = [piece], piece_size
     if current:
         messages.append(current)
-    return messages
+    return ["\n\n".join("\n".join(_line_html(line) for line in piece) for piece in message) for message in messages]
+
+
+# Email: one message per subscriber, HTML and plain text, both with the unsubscribe link.
+
+
+def render_email_html(edition: dict[str, Any], *, unsubscribe_url: str, web_url: str = "") -> str:
+    return _ENV.get_template("email.html").render(
+        edition=edition, title=edition_title(edition), unsubscribe_url=unsubscribe_url, web_url=web_url
+    )
+
+
+def render_email_text(edition: dict[str, Any], *, unsubscribe_url: str, web_url: str = "") -> str:
+    title = edition_title(edition)
+    lines = [title, "=" * len(title), ""]
+    for story in edition["stories"]:
+        update = " (update)" if story["is_update"] else ""
+        lines.append(f"{story['rank']}. {story['headline']}{update}")
+        lines.append(f"   {story['reason']}")
+        lines += [f"   {item['sentence']} — {item['outlet']}" for item in story["summary"]]
+        for article in story["articles"]:
+            lines.append(f"   - {article['outlet']}: {article['title']}")
+            lines.append(f"     {_safe_url(article['url'])}")
+        lines.append("")
+    lines.append("-- ")
+    if web_url:
+        lines.append(f"On the web: {web_url}")
+    lines.append(f"Unsubscribe: {unsubscribe_url}")
+    return "\n".join(lines) + "\n"

@@ -147,6 +147,7 @@ class Delivery(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     external_id: Mapped[str] = mapped_column(String(200), default="")  # e.g. Telegram message id
+    digest: Mapped[str] = mapped_column(String(64), default="", server_default="")  # hash of the content sent, to spot corrections
     error: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime]
 
