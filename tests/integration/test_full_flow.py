@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,14 +22,21 @@ HOSTILE = '<script>alert("xss")</script>'
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory, examples_dir, analyzer):
-    """The example newsroom run once (morning edition) in a fresh store."""
+    """The example newsroom run once for its morning edition, in a fresh store."""
     base = tmp_path_factory.mktemp("desk")
     config = load_config(examples_dir / "entrelignes.toml")
     config = dataclasses.replace(config, data_dir=str(base / "data"), out_dir=str(base / "out"), database="")
     engine = open_store(config.database_url)
-    slot = slot_time(config, __import__("datetime").date.fromisoformat(DAY), "morning")
+    slot = slot_time(config, date.fromisoformat(DAY), "morning")
     report = pipeline.run(engine, config, slot, analyzer=analyzer)
     return config, engine, slot, report
+
+
+@pytest.fixture(scope="module")
+def evening(desk, analyzer):
+    """The same desk's evening edition, run after the morning one."""
+    config, engine, _, _ = desk
+    return pipeline.run(engine, config, slot_time(config, date.fromisoformat(DAY), "evening"), analyzer=analyzer)
 
 
 def _story_of(edition: dict, predicate) -> dict:
@@ -71,12 +79,18 @@ def test_the_most_covered_event_ranks_first(desk):
     stories = report.edition["stories"]
     assert len(stories) >= 5
     first = stories[0]
-    assert len(first["outlets"]) == max(len(s["outlets"]) for s in stories)
-    assert "outlets" in first["reason"]
+    assert all("crue" in a["url"] or "flood" in a["url"] for a in first["articles"]), first["headline"]
+    assert len(first["outlets"]) == 6, "the flood, covered by six outlets in two languages"
+    assert first["reason"].startswith("6 outlets")
 
 
-def test_the_hostile_title_is_shown_as_text_everywhere(desk):
-    _, _, _, report = desk
+def test_the_evening_edition_marks_the_flood_as_an_update(evening):
+    flood = [s for s in evening.edition["stories"] if any("crue" in a["url"] for a in s["articles"])]
+    assert len(flood) == 1 and flood[0]["is_update"], [s["headline"] for s in flood]
+
+
+def test_the_hostile_title_is_shown_as_text_everywhere(evening):
+    report = evening
     titles = [a["title"] for s in report.edition["stories"] for a in s["articles"]] + [s["headline"] for s in report.edition["stories"]]
     assert any(HOSTILE in t for t in titles), "the hostile article is in the edition"
     files = report.files
@@ -99,7 +113,7 @@ def _snapshot(engine, out: Path) -> dict:
     return {"counts": counts, "editions": editions, "members": members, "files": files}
 
 
-def test_a_second_run_changes_nothing(desk, analyzer):
+def test_a_second_run_changes_nothing(desk, evening, analyzer):
     config, engine, slot, _ = desk
     before = _snapshot(engine, config.out_path)
     report = pipeline.run(engine, config, slot, analyzer=analyzer)

@@ -79,7 +79,7 @@ def build_edition(session: Session, config: Config, slot: SlotTime, *, rebuild: 
     for article in articles:
         if article.id in members:  # not yet clustered articles wait for the next edition
             by_story[members[article.id].story_id].append(article)
-    inputs = {story_id: [_story_input(a) for a in group] for story_id, group in by_story.items()}
+    inputs = {story_id: [_story_input(a, config) for a in group] for story_id, group in by_story.items()}
     duplicate_of = {a: m.duplicate_of for a, m in members.items() if m.duplicate_of}
     ranked = rank_stories(
         inputs,
@@ -120,12 +120,12 @@ def build_edition(session: Session, config: Config, slot: SlotTime, *, rebuild: 
     return existing
 
 
-def _story_input(article: Article) -> StoryInput:
+def _story_input(article: Article, config: Config) -> StoryInput:
     return StoryInput(
         id=article.id,
         title=article.title,
         text=article.text,
-        published=article.published_at,
+        published=article.published_at.astimezone(config.tz),  # reasons show local times
         source=article.outlet,
         language=article.language,
     )
