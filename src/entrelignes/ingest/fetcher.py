@@ -268,9 +268,21 @@ def _check_content_type(content_type: str, accept: Accept) -> None:
         raise FetchError(f"not a web page: content type {mime}", short="wrong type")
 
 
+def _chain(error: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in seen and len(seen) < 10:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
 def _describe_transport_error(error: Exception, timeout: float) -> tuple[str, str]:
+    chain = _chain(error)
     text = str(error) or type(error).__name__
-    lowered = text.lower()
+    lowered = " | ".join(str(e).lower() for e in chain)
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "connection refused", "refused"
     if isinstance(error, httpx.ConnectTimeout):
         return f"connection timed out after {timeout:g} s", "timeout"
     if isinstance(error, (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout)):
