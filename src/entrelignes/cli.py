@@ -21,6 +21,8 @@ sources_app = typer.Typer(help="Follow, list and drop sources.", no_args_is_help
 edition_app = typer.Typer(help="Build editions.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(edition_app, name="edition")
+users_app = typer.Typer(help="Editors of the web desk: accounts and API tokens.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 console = Console(stderr=True)  # stdout is kept for data (JSON lines)
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help=f"Configuration file (default: ./{CONFIG_NAME}).")]
@@ -312,3 +314,62 @@ def demo(
     for slot in ("morning", "evening"):
         console.rule(f"{slot} edition of {EXAMPLE_DAY}")
         _run_and_report(config, _slot(config, slot, EXAMPLE_DAY))
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Set a new password for an existing editor.")] = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Create an editor who can log in to the web desk (password hashed with argon2id)."""
+    from entrelignes.store import session_scope
+    from entrelignes.store.users import UserError, add_user
+
+    config = _config(config_path)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope(_engine(config)) as session:
+            add_user(session, username, password, replace=replace)
+    except UserError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"Editor {username} can now log in at {config.web.base_url}/login.")
+
+
+@users_app.command("token")
+def users_token(username: str, name: Annotated[str, typer.Option(help="What the token is for.")] = "", config_path: ConfigOption = None) -> None:
+    """Print a new API token for an editor (shown once: only its hash is stored)."""
+    from sqlalchemy import select
+
+    from entrelignes.store import session_scope
+    from entrelignes.store.schema import User
+    from entrelignes.store.users import create_token
+
+    config = _config(config_path)
+    with session_scope(_engine(config)) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            console.print(f"[red]No editor {username!r}[/red]: add one with `entrelignes users add`.")
+            raise typer.Exit(1)
+        token = create_token(session, user, name)
+    sys.stdout.write(token + "\n")
+
+
+@users_app.command("list")
+def users_list(config_path: ConfigOption = None) -> None:
+    """List the editors."""
+    from entrelignes.store import session_scope
+    from entrelignes.store.users import list_users
+
+    config = _config(config_path)
+    table = Table("username", "created", "last login", "disabled")
+    with session_scope(_engine(config)) as session:
+        for user in list_users(session):
+            last = user.last_login_at.isoformat(timespec="minutes") if user.last_login_at else "never"
+            table.add_row(user.username, user.created_at.isoformat(timespec="minutes"), last, "yes" if user.disabled else "")
+    Console().print(table)
