@@ -143,6 +143,9 @@ class FrenchQuoteRules:
         lem = speech_lemma(t.text, t.lemma_)
         if lem is None or lem in NOT_SPEECH:
             return None
+        if t.dep_ == "acl" and t.head.pos_ in ("NOUN", "PROPN") and "Part" in t.morph.get("VerbForm") \
+                and "Pres" in t.morph.get("Tense") and t.head.i < t.i:
+            return None  # "les appels exhortant X à …": the noun's content, not a speaker's words
         return lem
 
     def verb_group(self, v: Token) -> tuple[int, int, str]:
@@ -225,6 +228,12 @@ class FrenchQuoteRules:
 
     def subject(self, v: Token, depth: int = 0) -> Token | None:
         """Head token of whoever speaks through verb v (subject, agent, or clitic)."""
+        t = self._subject(v, depth)
+        if t is not None and fold(t.text) == "part" and t.i > 0 and fold(self.doc[t.i - 1].text) == "sa":
+            return self._left_subject(v)  # "X a pour sa part confié": not "part"
+        return t
+
+    def _subject(self, v: Token, depth: int = 0) -> Token | None:
         doc = self.doc
         if v.i + 1 < len(doc) and doc[v.i + 1].text.lower() in _CLITICS:
             k = v.i + 1
@@ -238,7 +247,7 @@ class FrenchQuoteRules:
         if passive:
             return None
         for c in v.children:
-            if c.dep_ in ("nsubj", "expl:subj") and c.i != v.i:
+            if c.dep_ in ("nsubj", "expl:subj") and c.i != v.i and not (fold(c.text) == "part" and c.i > 0 and fold(doc[c.i - 1].text) == "sa"):
                 if c.pos_ == "PRON" and fold(c.text) in ("qui",):
                     if v.dep_ == "acl:relcl":
                         return v.head
@@ -253,8 +262,12 @@ class FrenchQuoteRules:
                 return h
             if v.dep_ == "parataxis" and not ("Part" in v.morph.get("VerbForm")):
                 return None
-            return self.subject(h, depth + 1)
-        # fallback: the nearest name / subject on the left, in the same sentence, outside quotes
+            return self._subject(h, depth + 1)
+        return self._left_subject(v)
+
+    def _left_subject(self, v: Token) -> Token | None:
+        """Fallback: the nearest name / subject on the left, in the same sentence, outside quotes."""
+        doc = self.doc
         s_start = self.sent_bounds(v)[0]
         k = v.i - 1
         while k >= 0 and doc[k].idx >= s_start and k > v.i - 25:
@@ -262,8 +275,11 @@ class FrenchQuoteRules:
             if self.in_quote(t.idx) or t.text in "«»":
                 k -= 1
                 continue
-            if t.pos_ in ("VERB",) and "Fin" in t.morph.get("VerbForm") or fold(t.text) in _QUE:
+            if t.pos_ in ("VERB",) and "Fin" in t.morph.get("VerbForm") and t.lemma_ not in ("avoir", "être") or fold(t.text) in _QUE:
                 break
+            if fold(t.text) == "part" and k > 1 and fold(doc[k - 1].text) == "sa":
+                k -= 3
+                continue
             if t.ent_type_ in ("PER", "ORG") or t.dep_ in ("nsubj", "nsubj:pass") and fold(t.text) not in ("qui", "que"):
                 return t
             k -= 1
@@ -409,8 +425,9 @@ class FrenchQuoteRules:
             # inverted incise: "<content>, a déclaré X" / "<content>, estime-t-il"
             cue_s, cue_e, cue = self.verb_group(v)
             prev = self.text[:cue_s].rstrip()
-            left_subj = any(c.dep_ in ("nsubj", "nsubj:pass") and c.i < v.i for c in v.children)
-            subj = self.inverted_subject(v) if prev.endswith(",") and self.has_aux_or_finite(v) and not left_subj else None
+            subj = self.inverted_subject(v) if prev.endswith(",") and self.has_aux_or_finite(v) else None
+            if subj is not None and any(c.dep_ == "obj" and c.i > subj.i and c.i != subj.i for c in v.children):
+                subj = None  # "…, ont démenti le soir même ces allégations": a transitive verb, not an incise
             if subj is not None and cue_s > s_start:
                 before_end = len(prev) - 1
                 seg_start = s_start

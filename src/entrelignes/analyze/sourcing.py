@@ -74,7 +74,7 @@ def attributions(text: str, quotes: list[Quote], quote_cues: list[tuple[int, int
             out.append(Attribution("outlet", text[m.start() : m.end()], m.start(), m.end(), None))
     covered = [(a.start, a.end) for a in out]
     for m in _UNSOURCED.finditer(text):
-        if not any(s <= m.start() < e for s, e in covered):
+        if not any(s < m.end() and m.start() < e for s, e in covered):
             out.append(Attribution("unsourced", m.group(0), m.start(), m.end(), None))
     # unnamed sources that no quote picked up ("un témoin sur place a confié …" is usually taken)
     for m in _ANON.finditer(text):
