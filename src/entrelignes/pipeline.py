@@ -20,11 +20,11 @@ from entrelignes.config import Config
 from entrelignes.editions import SlotTime, build_edition
 from entrelignes.extract.boilerplate import learn_boilerplate
 from entrelignes.ingest import IngestReport, fetch_all
-from entrelignes.publish.files import write_edition_files
+from entrelignes.publish import PublishReport, publish_edition
 from entrelignes.records import to_dict
 from entrelignes.store import articles as article_queries
 from entrelignes.store import session_scope
-from entrelignes.store.schema import Article, Edition
+from entrelignes.store.schema import Article
 from entrelignes.stories import StoryClusterer, StoryInput
 
 CLUSTER_LOOKBACK = timedelta(days=7)  # articles older than this never join a new story
@@ -119,16 +119,11 @@ def build(engine: Engine, config: Config, slot: SlotTime, *, rebuild: bool = Fal
         return build_edition(session, config, slot, rebuild=rebuild).data
 
 
-def publish(engine: Engine, config: Config, edition_id: str) -> dict[str, Path]:
-    """Write the edition to the output folder. Returns the written files by kind."""
-    with session_scope(engine) as session:
-        edition = session.get(Edition, edition_id)
-        if edition is None:
-            raise LookupError(f"no edition {edition_id!r}: build it first (entrelignes edition build)")
-        everything = [e.data for e in session.scalars(select(Edition))]
-        data = edition.data
-        edition.status = "published"
-    return write_edition_files(config.out_path, data, everything, base_url=config.web.base_url, join_link=config.telegram.join_link)
+def publish(engine: Engine, config: Config, edition_id: str) -> PublishReport:
+    """Publish the edition to files, Telegram and email (those configured), resuming where an
+    earlier run stopped. The report gives the written files by kind (`report["html"]`), each
+    channel's counts, and whether the edition is held for review."""
+    return publish_edition(engine, config, edition_id)
 
 
 @dataclass
