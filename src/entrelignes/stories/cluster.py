@@ -55,8 +55,10 @@ class ClusterParams:
     threshold: float = 0.22  # average-link similarity needed to join a story
     prefix: int = 6  # words cut to this many characters (0: whole words)
     title_weight: float = 1.0  # extra term count for each title word
-    lead_words: int = 50  # the first words of the text ...
-    lead_weight: float = 2.0  # ... count this much extra (news put the event first)
+    lead_words: int = 30  # the first words of the text ...
+    lead_weight: float = 1.0  # ... count this much extra (news put the event first)
+    max_words: int = 100  # only the first N content words of the text count (0: all)
+    merge: bool = True  # an article close to two open stories may merge them
     title_sim_weight: float = 0.0  # weight of the title-only cosine in the pair similarity
     entity_weight: float = 0.1  # weight of the shared-entity cosine (when entities are given)
     time_scale: timedelta = timedelta(hours=72)  # similarity halves at this distance
@@ -71,9 +73,19 @@ class ClusterParams:
 
 @dataclass
 class _Story:
+    """An open story and the running sums of its latest members' vectors.
+
+    Average linkage between an article and the story's latest `max_members` members is the dot
+    product of the article with these sums divided by their count: one sparse dot per story.
+    """
+
     id: str
     members: list[str] = field(default_factory=list)
     last: datetime | None = None
+    text_sum: dict[str, float] = field(default_factory=dict)
+    title_sum: dict[str, float] = field(default_factory=dict)
+    entity_sum: dict[str, float] = field(default_factory=dict)
+    counted: int = 0  # members in the sums
 
 
 @dataclass
@@ -115,7 +127,17 @@ def _normalise(weights: dict[str, float]) -> Vector:
 def _dot(a: Vector, b: Vector) -> float:
     if len(a) > len(b):
         a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
+    get = b.get
+    return sum([w * get(t, 0.0) for t, w in a.items()])
+
+
+def _accumulate(total: dict[str, float], vector: Vector, sign: float = 1.0) -> None:
+    for t, w in vector.items():
+        value = total.get(t, 0.0) + sign * w
+        if sign < 0 and abs(value) < 1e-12:
+            total.pop(t, None)
+        else:
+            total[t] = value
 
 
 class StoryClusterer:
@@ -146,6 +168,7 @@ class StoryClusterer:
         self._assign: dict[str, str] = {}
         self._duplicate_of: dict[str, str] = {}
         self._now: datetime | None = None
+        self._merged: dict[str, str] = {}
 
     # -- public -----------------------------------------------------------------------------
 
@@ -169,6 +192,8 @@ class StoryClusterer:
                 story_id = self._assign[original]
 
         body_terms = terms_of(tokens, p.prefix)
+        if p.max_words:
+            body_terms = body_terms[: p.max_words]
         title_terms = terms_of(words(article.title), p.prefix)
         if original is None:  # copies do not make their words look common
             self._df.add(body_terms + title_terms)
@@ -178,21 +203,30 @@ class StoryClusterer:
         top = tuple(t for t, _ in sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[: p.query_terms])
         item = _Open(vector, title_vector, entities, article.published, "", top[: p.index_terms])
 
+        linked: list[str] = []
         if story_id is None:
-            story_id = self._best_story(item, top)
+            linked = self._linked_stories(item, top)
+            story_id = linked[0] if linked else None
         if story_id is None:
             story_id = self._new_story_id(article.id)
             self._stories[story_id] = _Story(story_id)
         item.story = story_id
         story = self._stories[story_id]
+        self._open[article.id] = item
         story.members.append(article.id)
         story.last = article.published if story.last is None else max(story.last, article.published)
+        self._add_to_sums(story, item)
+        if story.counted > p.max_members:  # the oldest counted member leaves the sums
+            self._add_to_sums(story, self._open[story.members[-story.counted]], -1.0)
         heapq.heappush(self._closing, (story.last, story_id))
-        self._open[article.id] = item
         for term in item.top:
             self._postings.setdefault(term, set()).add(article.id)
         self._assign[article.id] = story_id
-        return story_id
+        if p.merge:
+            for other in linked[1:]:
+                if other in self._stories and story_id in self._stories and self._story_link(story_id, other) >= p.threshold:
+                    story_id = self._merge(story_id, other)
+        return self._assign[article.id]
 
     def assignments(self) -> dict[str, str]:
         """Article id -> story id, for every article added so far."""
@@ -201,6 +235,10 @@ class StoryClusterer:
     def duplicate_of(self) -> dict[str, str]:
         """Article id -> the earlier article it is a near-duplicate (wire copy) of."""
         return dict(self._duplicate_of)
+
+    def merged(self) -> dict[str, str]:
+        """Story id -> the story it was merged into (follow chains for the current id)."""
+        return dict(self._merged)
 
     def open_stories(self) -> dict[str, list[str]]:
         """Story id -> member article ids, for the stories still open."""
@@ -244,33 +282,75 @@ class StoryClusterer:
             self._entity_df.add(names)
         return _normalise({n: self._entity_df.idf(n) for n in names})
 
-    def _similarity(self, a: _Open, b: _Open) -> float:
-        p = self.params
-        sim = _dot(a.vector, b.vector)
-        if p.title_sim_weight and a.title and b.title:
-            sim += p.title_sim_weight * _dot(a.title, b.title)
-        if p.entity_weight and a.entities and b.entities:
-            sim += p.entity_weight * _dot(a.entities, b.entities)
-        if p.time_scale:
-            dt = abs((a.published - b.published).total_seconds())
-            sim *= 0.5 ** (dt / p.time_scale.total_seconds())
-        return sim
+    def _add_to_sums(self, story: _Story, item: _Open, sign: float = 1.0) -> None:
+        _accumulate(story.text_sum, item.vector, sign)
+        _accumulate(story.title_sum, item.title, sign)
+        _accumulate(story.entity_sum, item.entities, sign)
+        story.counted += 1 if sign > 0 else -1
 
-    def _best_story(self, item: _Open, query: tuple[str, ...]) -> str | None:
+    def _decay(self, a: datetime, b: datetime) -> float:
+        scale = self.params.time_scale
+        if not scale:
+            return 1.0
+        return 0.5 ** (abs((a - b).total_seconds()) / scale.total_seconds())
+
+    def _link(self, item: _Open, story: _Story) -> float:
+        """Average similarity of `item` to the story's latest members, damped by time since its last."""
         p = self.params
-        candidates: set[str] = set()
+        sim = _dot(item.vector, story.text_sum)
+        if p.title_sim_weight and item.title and story.title_sum:
+            sim += p.title_sim_weight * _dot(item.title, story.title_sum)
+        if p.entity_weight and item.entities and story.entity_sum:
+            sim += p.entity_weight * _dot(item.entities, story.entity_sum)
+        return sim / story.counted * self._decay(item.published, story.last)  # type: ignore[arg-type]
+
+    def _linked_stories(self, item: _Open, query: tuple[str, ...]) -> list[str]:
+        """Open stories whose average link to `item` reaches the threshold, best first."""
+        p = self.params
+        stories: set[str] = set()
         for term in query:
             posting = self._postings.get(term)
             if posting and len(posting) <= p.max_posting:
-                candidates.update(posting)
-        stories = {self._open[c].story for c in candidates}
-        best, best_score = None, p.threshold
-        for sid in sorted(stories):
-            members = self._stories[sid].members[-p.max_members :]
-            score = sum(self._similarity(item, self._open[m]) for m in members) / len(members)
-            if score >= best_score and (best is None or score > best_score):
-                best, best_score = sid, score
-        return best
+                for aid in posting:
+                    stories.add(self._open[aid].story)
+        scored = []
+        for sid in stories:
+            score = self._link(item, self._stories[sid])
+            if score >= p.threshold:
+                scored.append((-score, sid))
+        return [sid for _, sid in sorted(scored)]
+
+    def _story_link(self, a: str, b: str) -> float:
+        """Average similarity between the counted members of two stories."""
+        p = self.params
+        sa, sb = self._stories[a], self._stories[b]
+        sim = _dot(sa.text_sum, sb.text_sum)
+        if p.title_sim_weight:
+            sim += p.title_sim_weight * _dot(sa.title_sum, sb.title_sum)
+        if p.entity_weight:
+            sim += p.entity_weight * _dot(sa.entity_sum, sb.entity_sum)
+        return sim / (sa.counted * sb.counted) * self._decay(sa.last, sb.last)  # type: ignore[arg-type]
+
+    def _merge(self, a: str, b: str) -> str:
+        """Merge two open stories; the one that started first keeps its id."""
+        sa, sb = self._stories[a], self._stories[b]
+        first_a = (self._open[sa.members[0]].published, sa.members[0])
+        first_b = (self._open[sb.members[0]].published, sb.members[0])
+        keep, gone = (sa, sb) if first_a <= first_b else (sb, sa)
+        members = keep.members + gone.members
+        members.sort(key=lambda m: (self._open[m].published, m))
+        keep.members = members
+        keep.last = max(keep.last, gone.last)  # type: ignore[type-var]
+        keep.text_sum, keep.title_sum, keep.entity_sum, keep.counted = {}, {}, {}, 0
+        for m in members[-self.params.max_members :]:
+            self._add_to_sums(keep, self._open[m])
+        for m in gone.members:
+            self._open[m].story = keep.id
+            self._assign[m] = keep.id
+        del self._stories[gone.id]
+        self._merged[gone.id] = keep.id
+        heapq.heappush(self._closing, (keep.last, keep.id))
+        return keep.id
 
     def _close_quiet(self, now: datetime) -> None:
         limit = now - self.quiet_period

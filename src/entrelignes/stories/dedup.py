@@ -9,6 +9,8 @@ followed back), so a dispatch carried by five outlets is one report with five ca
 
 from __future__ import annotations
 
+import zlib
+
 from datasketch import MinHash, MinHashLSH
 
 from .text import shingles
@@ -28,6 +30,8 @@ class NearDuplicateIndex:
         self.shingle_size = shingle_size
         self.min_shingles = min_shingles
         self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        # one set of permutations for every MinHash, and a cheap deterministic 32-bit hash
+        self._permutations = MinHash(num_perm=num_perm, seed=1).permutations
         self._hashes: dict[str, MinHash] = {}
         self._root: dict[str, str] = {}  # article id -> earliest article of its group (open ones)
 
@@ -42,7 +46,7 @@ class NearDuplicateIndex:
         grams = shingles(text, self.shingle_size)
         if len(grams) < self.min_shingles:
             return None
-        mh = MinHash(num_perm=self.num_perm)
+        mh = MinHash(num_perm=self.num_perm, permutations=self._permutations, scheme="affine32", hashfunc=zlib.crc32)
         mh.update_batch([g.encode("utf-8") for g in grams])
         best, best_sim = None, self.threshold
         for key in self._lsh.query(mh):
