@@ -1,0 +1,176 @@
+"""Fixtures for the web app: a store with hostile content, the app, a live server on loopback,
+an SMTP server that keeps what it receives, and Chromium."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from store_fixture import build_store  # noqa: E402
+
+from entrelignes.config import Config, EmailConfig, TelegramConfig, WebConfig  # noqa: E402
+from entrelignes.store import open_store, session_scope  # noqa: E402
+from entrelignes.store.users import add_user, create_token  # noqa: E402
+
+EDITOR, PASSWORD = "redaction", "un mot de passe solide"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Mailbox:
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def wait(self, count: int = 1, timeout: float = 10.0) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.messages) >= count, f"expected {count} message(s), got {len(self.messages)}"
+        return self.messages
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+@dataclass
+class Desk:
+    config: Config
+    engine: object
+    ids: dict
+    token: str
+    base_url: str = ""
+
+
+def make_desk(root: Path, smtp_port: int = 0, web_port: int = 0) -> Desk:
+    root.mkdir(parents=True, exist_ok=True)
+    base = f"http://127.0.0.1:{web_port or 8080}"
+    config = Config(
+        data_dir=str(root),
+        timezone="Europe/Paris",
+        web=WebConfig(base_url=base, secret_key="test-secret-" + "x" * 32),
+        email=EmailConfig(smtp_host="127.0.0.1" if smtp_port else "", smtp_port=smtp_port or 25, security="none", sender="desk <desk@127.0.0.1>", timeout=5.0, retries=1),
+        telegram=TelegramConfig(join_link="https://t.me/entrelignes_demo"),
+    )
+    engine = open_store(f"sqlite:///{root / 'store.db'}")
+    ids = build_store(engine)
+    with session_scope(engine) as db:
+        user = add_user(db, EDITOR, PASSWORD)
+        token = create_token(db, user, "tests")
+    return Desk(config, engine, ids, token, base)
+
+
+@pytest.fixture()
+def desk(tmp_path) -> Desk:
+    return make_desk(tmp_path / "desk", smtp_port=free_port())
+
+
+@pytest.fixture()
+def client(desk):
+    from fastapi.testclient import TestClient
+
+    from entrelignes.web import create_app
+
+    with TestClient(create_app(desk.config, desk.engine), base_url="http://127.0.0.1") as c:
+        yield c
+
+
+class LiveServer:
+    def __init__(self, app, port: int) -> None:
+        import uvicorn
+
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://127.0.0.1:{port}"
+
+    def __enter__(self) -> "LiveServer":
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory, smtp):
+    """The app served by uvicorn on loopback, mail going to the test SMTP server."""
+    from entrelignes.web import create_app
+    from fake_feeds import transport
+
+    box, smtp_port = smtp
+    port = free_port()
+    desk = make_desk(tmp_path_factory.mktemp("live"), smtp_port=smtp_port, web_port=port)
+    app = create_app(desk.config, desk.engine, fetch_transport=transport())
+    with LiveServer(app, port) as server:
+        desk.base_url = server.url
+        yield desk
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    """A fresh browser context; any dialog or console error or page error fails the test."""
+    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.problems = problems
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
