@@ -242,11 +242,14 @@ def publish(
     engine = _engine(config)
     edition_id = edition_id or _latest_edition_id(engine)
     try:
-        files = pipeline.publish(engine, config, edition_id)
+        report = pipeline.publish(engine, config, edition_id)
     except LookupError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
-    console.print(f"Published {edition_id}: {files['html']}")
+    console.print(report.summary())
+    if not report.held and not report.complete:
+        console.print("[yellow]Not everything went out[/yellow]: run the same command again to resume.")
+        raise typer.Exit(1)
 
 
 def _latest_edition_id(engine) -> str:
@@ -281,7 +284,13 @@ def _run_and_report(config: Config, slot) -> dict:
         f"{report.analysis.analyzed} analysed · {report.clustering.articles} articles in {report.clustering.stories} stories"
     )
     _print_edition(report.edition)
-    console.print(f"Edition page: [bold]{report.files['html']}[/bold]")
+    published = report.files  # pipeline.publish's report: files by kind, and each channel
+    if published.held:
+        console.print(published.summary())
+    else:
+        console.print(f"Edition page: [bold]{published['html']}[/bold]")
+        for channel in published.channels:
+            console.print(str(channel))
     return report.edition
 
 
@@ -373,3 +382,180 @@ def users_list(config_path: ConfigOption = None) -> None:
             last = user.last_login_at.isoformat(timespec="minutes") if user.last_login_at else "never"
             table.add_row(user.username, user.created_at.isoformat(timespec="minutes"), last, "yes" if user.disabled else "")
     Console().print(table)
+
+
+# --- editors' desk, email subscribers, serve ------------------------------------------------
+
+subscribers_app = typer.Typer(help="Email subscribers: list, add, remove, record bounces.", no_args_is_help=True)
+app.add_typer(subscribers_app, name="subscribers")
+EditionArgument = Annotated[str, typer.Argument(help="Edition id, e.g. 2026-03-12-morning.")]
+StoryArgument = Annotated[str, typer.Argument(help="Story rank in the edition (1, 2, ...) or story id.")]
+ActorOption = Annotated[str, typer.Option("--actor", help="Who does it, for the audit log (default: $USER).")]
+
+
+def _actor(actor: str) -> str:
+    import getpass
+
+    return actor or f"{getpass.getuser()}@cli"
+
+
+def _desk(config_path: Path | None, action, *args, **kwargs) -> None:
+    """Run one desk action, show the edition after it, and say what publishing it now means."""
+    from entrelignes.editions.desk import DeskError
+    from entrelignes.store import session_scope
+
+    config = _config(config_path)
+    try:
+        with session_scope(_engine(config)) as session:
+            edition = action(session, *args, **kwargs)
+            data, status = edition.data, edition.status
+    except DeskError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    _print_edition(data)
+    if status in ("publishing", "published"):
+        console.print(f"{data['id']} was already published: `entrelignes publish --edition {data['id']}` corrects it (Telegram messages are edited).")
+
+
+@edition_app.command("pin")
+def edition_pin(edition_id: EditionArgument, story: StoryArgument, position: Annotated[int, typer.Option(help="Where to put it (1: top).")] = 1, actor: ActorOption = "", config_path: ConfigOption = None) -> None:
+    """Pin a story at a position of an edition."""
+    from entrelignes.editions.desk import pin
+
+    _desk(config_path, pin, edition_id, story, position=position, actor=_actor(actor))
+
+
+@edition_app.command("drop")
+def edition_drop(edition_id: EditionArgument, story: StoryArgument, actor: ActorOption = "", config_path: ConfigOption = None) -> None:
+    """Take a story out of an edition."""
+    from entrelignes.editions.desk import drop
+
+    _desk(config_path, drop, edition_id, story, actor=_actor(actor))
+
+
+@edition_app.command("merge")
+def edition_merge(edition_id: EditionArgument, story: StoryArgument, others: Annotated[list[str], typer.Argument(help="Stories to fold into the first.")], actor: ActorOption = "", config_path: ConfigOption = None) -> None:
+    """Merge stories into the first one given."""
+    from entrelignes.editions.desk import merge
+
+    _desk(config_path, merge, edition_id, story, others, actor=_actor(actor))
+
+
+@edition_app.command("split")
+def edition_split(edition_id: EditionArgument, story: StoryArgument, articles: Annotated[list[str], typer.Argument(help="Article ids to move into a new story.")], actor: ActorOption = "", config_path: ConfigOption = None) -> None:
+    """Move some articles of a story into a new story."""
+    from entrelignes.editions.desk import split
+
+    _desk(config_path, split, edition_id, story, articles, actor=_actor(actor))
+
+
+@edition_app.command("approve")
+def edition_approve(edition_id: EditionArgument, publish_now: Annotated[bool, typer.Option("--publish/--no-publish", help="Publish right after approving.")] = True, actor: ActorOption = "", config_path: ConfigOption = None) -> None:
+    """Approve an edition held for review (editions.review = true), and publish it."""
+    from entrelignes import pipeline
+    from entrelignes.editions.desk import DeskError, approve
+    from entrelignes.store import session_scope
+
+    config = _config(config_path)
+    engine = _engine(config)
+    try:
+        with session_scope(engine) as session:
+            approve(session, edition_id, actor=_actor(actor))
+    except DeskError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"Approved {edition_id}.")
+    if publish_now:
+        report = pipeline.publish(engine, config, edition_id)
+        console.print(report.summary())
+        if not report.complete:
+            raise typer.Exit(1)
+
+
+@edition_app.command("log")
+def edition_log(edition_id: Annotated[Optional[str], typer.Argument(help="Edition id (default: all).")] = None, config_path: ConfigOption = None) -> None:
+    """Show the desk's audit log."""
+    from entrelignes.editions.desk import audit_log
+    from entrelignes.store import session_scope
+
+    config = _config(config_path)
+    table = Table("when", "who", "action", "edition", "detail")
+    with session_scope(_engine(config)) as session:
+        for entry in audit_log(session, edition_id):
+            detail = {k: v for k, v in entry.detail.items() if k != "before"}
+            table.add_row(entry.at.isoformat(timespec="seconds"), entry.actor, entry.action, entry.target, json.dumps(detail, ensure_ascii=False))
+    Console().print(table)
+
+
+@subscribers_app.command("list")
+def subscribers_list(status: Annotated[Optional[str], typer.Option(help="pending, active, unsubscribed or disabled.")] = None, config_path: ConfigOption = None) -> None:
+    """List email subscribers."""
+    from entrelignes.store import session_scope
+    from entrelignes.store.subscribers import list_subscribers
+
+    config = _config(config_path)
+    table = Table("email", "slots", "status", "failures", "since")
+    with session_scope(_engine(config)) as session:
+        for row in list_subscribers(session, status):
+            table.add_row(row.email, ", ".join(row.slots or []), row.status, str(row.failures), row.created_at.date().isoformat())
+    Console().print(table)
+
+
+@subscribers_app.command("add")
+def subscribers_add(email: str, slots: Annotated[str, typer.Option(help="morning, evening or both.")] = "both", config_path: ConfigOption = None) -> None:
+    """Send a confirmation email to an address (double opt-in, as on the web page)."""
+    from entrelignes.publish.subscriptions import SubscriptionError, subscribe
+    from entrelignes.store import session_scope
+
+    config = _config(config_path)
+    try:
+        with session_scope(_engine(config)) as session:
+            result = subscribe(session, config, email, slots)
+    except (SubscriptionError, RuntimeError) as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"Confirmation sent to {result.email} ({', '.join(result.slots)}).")
+
+
+@subscribers_app.command("remove")
+def subscribers_remove(email: str, config_path: ConfigOption = None) -> None:
+    """Unsubscribe an address."""
+    from entrelignes.store import session_scope
+    from entrelignes.store.subscribers import get_by_email
+
+    config = _config(config_path)
+    with session_scope(_engine(config)) as session:
+        subscriber = get_by_email(session, email.strip())
+        if subscriber is None:
+            console.print(f"[red]No subscriber {email!r}.[/red]")
+            raise typer.Exit(1)
+        subscriber.status = "unsubscribed"
+    console.print(f"Unsubscribed {email}.")
+
+
+@subscribers_app.command("bounce")
+def subscribers_bounce(email: str, config_path: ConfigOption = None) -> None:
+    """Record a bounce for an address (disabled after email.bounce_threshold in a row)."""
+    from entrelignes.publish.subscriptions import record_bounce
+    from entrelignes.store import session_scope
+
+    config = _config(config_path)
+    with session_scope(_engine(config)) as session:
+        subscriber = record_bounce(session, config, email)
+        state = f"{subscriber.status}, {subscriber.failures} failure(s)" if subscriber else "not a subscriber"
+    console.print(f"{email}: {state}.")
+
+
+@app.command()
+def serve(config_path: ConfigOption = None) -> None:
+    """Run the morning and evening editions on schedule, and the web app when installed."""
+    import logging
+
+    from entrelignes.editions.schedule import serve as run_schedule
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = _config(config_path)
+    try:
+        run_schedule(_engine(config), config, on_start=console.print)
+    except (KeyboardInterrupt, SystemExit):
+        console.print("Stopped.")
