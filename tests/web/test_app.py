@@ -266,3 +266,29 @@ def test_local_redirect():
     assert local_redirect("/desk") == "/desk"
     for bad in ("//evil.org", "https://evil.org", "/\\evil.org", "desk", "/\nx"):
         assert local_redirect(bad) == "/"
+
+
+def test_desk_edits_the_next_edition_with_an_audit_log(client, desk):
+    login(client)
+    html = client.get("/desk").text
+    token = csrf_of(html)
+    assert "2026-03-12-evening" in html or "Evening" in html or "evening" in html
+    url = f"/desk/editions/{desk.ids['next']}"
+    client.post(f"{url}/pin", data={"csrf": token, "story": desk.ids["story_b"]})
+    stories = client.get("/api/desk/edition", headers={"Authorization": f"Bearer {desk.token}"}).json()["stories"]
+    assert stories[0]["story_id"] == desk.ids["story_b"] and stories[0]["pinned"]
+    client.post(f"{url}/split", data={"csrf": token, "story": desk.ids["story_a"], "articles": ["a3" * 12]})
+    stories = client.get("/api/desk/edition", headers={"Authorization": f"Bearer {desk.token}"}).json()["stories"]
+    assert len(stories) == 3
+    client.post(f"{url}/merge", data={"csrf": token, "story": desk.ids["story_a"], "other": stories[2]["story_id"]})
+    client.post(f"{url}/drop", data={"csrf": token, "story": desk.ids["story_b"]})
+    response = client.post(f"{url}/approve", data={"csrf": token})
+    assert "Done." in response.text and "Audit log" in response.text
+    edition = client.get(f"/api/editions/{desk.ids['next']}").json()  # approved: readers see it
+    assert [s["story_id"] for s in edition["stories"]] == [desk.ids["story_a"]] and len(edition["stories"][0]["articles"]) == 3
+    assert edition["status"] == "approved"
+    bad = client.post(f"{url}/drop", data={"csrf": token, "story": "99"})
+    assert "flash error" in bad.text
+    # the same through the API, with a token
+    api = client.post(f"/api/desk/editions/{desk.ids['next']}/drop", json={"story": "42"}, headers={"Authorization": f"Bearer {desk.token}"})
+    assert api.status_code == 422

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from entrelignes.store.schema import Analysis, Article, Delivery, Edition, Source, StoryMember
 
 # Editions a reader may see: the desk holds the others until they are approved.
-PUBLIC_STATUSES = ("approved", "published")
+PUBLIC_STATUSES = ("approved", "publishing", "published")
 _SLOT_ORDER = case((Edition.slot == "evening", 1), else_=0)
 
 
@@ -30,7 +30,7 @@ def latest_edition(session: Session, *, public: bool = True) -> Edition | None:
 
 def next_edition(session: Session) -> Edition | None:
     """The newest edition not yet published: the one the desk works on."""
-    return session.scalar(_newest_first(select(Edition).where(Edition.status != "published")).limit(1))
+    return session.scalar(_newest_first(select(Edition).where(Edition.status.not_in(("publishing", "published")))).limit(1))
 
 
 def edition(session: Session, edition_id: str, *, public: bool = True) -> Edition | None:

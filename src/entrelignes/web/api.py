@@ -191,7 +191,8 @@ class SourcePatch(BaseModel):
 
 class ActionIn(BaseModel):
     story: str = Field("", max_length=100, description="the story: its rank in the edition or its story id")
-    other: str = Field("", max_length=100, description="merge: the story merged into the first")
+    other: str = Field("", max_length=100, description="merge: the story folded into the first")
+    articles: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=500, description="split: the article ids moved to a new story")
 
 
 class DeliveryOut(BaseModel):
@@ -383,12 +384,12 @@ def desk_next_edition(request: Request, user: dict = Depends(editor_reader)):
         return views.edition_full(row)
 
 
-@router.post("/desk/editions/{edition_id}/{action}", response_model=Message, responses={**AUTH, 422: {"model": Message}}, summary="Pin, unpin, drop, merge, split or approve")
-def desk_action(request: Request, edition_id: EditionId, action: Literal["pin", "unpin", "drop", "merge", "split", "approve"], body: ActionIn, user: dict = Depends(editor_writer)):
+@router.post("/desk/editions/{edition_id}/{action}", response_model=Message, responses={**AUTH, 422: {"model": Message}}, summary="Pin, drop, merge, split or approve (audit-logged)")
+def desk_action(request: Request, edition_id: EditionId, action: Literal["pin", "drop", "merge", "split", "approve"], body: ActionIn, user: dict = Depends(editor_writer)):
     web = web_of(request)
     try:
         with web.session() as db:
-            run_action(db, web.config, action, edition_id, actor=user["username"], story=body.story, other=body.other)
+            run_action(db, action, edition_id, actor=user["username"], story=body.story, other=body.other, articles=body.articles)
     except ActionError as error:
         raise HTTPException(422, str(error)) from None
     return {"detail": "done"}

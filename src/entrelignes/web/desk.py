@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from entrelignes.store import browse
 from entrelignes.web import views
-from entrelignes.web.actions import ACTIONS, ActionError, run_action
+from entrelignes.web.actions import ACTIONS, ActionError, audit, run_action
 from entrelignes.web.app import check_csrf, client_address, current_user, redirect, render, web_of
 from entrelignes.web.security import local_redirect, password_fingerprint
 from entrelignes.web.sources import add_from_web, discover, import_opml_text, parse_tags, update_source
@@ -87,7 +87,8 @@ def desk_home(request: Request):
         failed = browse.deliveries(db, limit=10, failed_only=True)
         failures = [_delivery(d) for d in failed]
         sources = [views.source_health(s) for s in _sources(db)[:8]]
-    return render(request, "desk/home.html", me=user, edition=edition, failures=failures, sources=sources, flash=_take_flash(request), actions=ACTIONS)
+        log = audit(db, row.id) if row else []
+    return render(request, "desk/home.html", me=user, edition=edition, failures=failures, sources=sources, flash=_take_flash(request), actions=ACTIONS, log=log)
 
 
 def _sources(db):
@@ -233,13 +234,21 @@ def export_sources(request: Request):
 
 
 @router.post("/desk/editions/{edition_id}/{action}")
-def edition_action(request: Request, edition_id: str, action: str, story: Annotated[str, Form(max_length=100)] = "", other: Annotated[str, Form(max_length=100)] = "", csrf: Csrf = ""):
+def edition_action(
+    request: Request,
+    edition_id: str,
+    action: str,
+    story: Annotated[str, Form(max_length=100)] = "",
+    other: Annotated[str, Form(max_length=100)] = "",
+    articles: Annotated[list[str], Form(max_length=500)] = [],
+    csrf: Csrf = "",
+):
     user = _editor(request)
     check_csrf(request, csrf)
     web = web_of(request)
     try:
         with web.session() as db:
-            run_action(db, web.config, action, edition_id[:64], actor=user["username"], story=story, other=other)
+            run_action(db, action, edition_id[:64], actor=user["username"], story=story, other=other, articles=[a[:64] for a in articles])
     except ActionError as error:
         _flash(request, str(error), "error")
     else:
