@@ -35,7 +35,7 @@ def timeline(points: Sequence[Point], tz: tzinfo, *, title: str = "", width: int
     start, end = min(p.at for p in points), max(p.at for p in points)
     if end - start < timedelta(minutes=30):
         start, end = start - timedelta(minutes=15), end + timedelta(minutes=15)
-    label_w, pad, row_h, axis_h = 150, 12, 26, 28
+    label_w, pad, row_h, axis_h = 150, 24, 26, 28
     plot_w = width - label_w - 2 * pad
     height = axis_h + row_h * len(outlets) + pad
     total = (end - start).total_seconds()
@@ -55,7 +55,7 @@ def timeline(points: Sequence[Point], tz: tzinfo, *, title: str = "", width: int
         parts.append(f'<text class="tick" x="{x(tick)}" y="{axis_h - 12}" text-anchor="middle">{escape(text)}</text>')
     for row, outlet in enumerate(outlets):
         y = axis_h + row_h * row + row_h / 2
-        name = outlet if len(outlet) <= 22 else outlet[:21] + "…"
+        name = outlet if len(outlet) <= 20 else outlet[:19] + "…"
         parts.append(f'<text class="outlet-label" x="{label_w - 4}" y="{y + 4}" text-anchor="end">{escape(name)}</text>')
         parts.append(f'<line class="lane" x1="{label_w + pad}" x2="{width - pad}" y1="{y}" y2="{y}"/>')
         for point in (p for p in points if p.outlet == outlet):
