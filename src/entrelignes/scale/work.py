@@ -1,0 +1,105 @@
+"""The work each worker does on a batch of raw documents: extract (HTML), then analyse.
+
+`BatchWorker` is built once per worker (a Ray actor, a pool process, or the driver itself) and
+loads the spaCy models once; calling it on a batch gives one result row per document, in order.
+A document that fails, for any reason, gives an error row instead: one bad document never
+costs the batch. Rows are flat and JSON-ready, so they go to Parquet and to the store as is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+# the columns of a result row, in order (the Parquet schema; see RESULT_SCHEMA in sinks.py)
+RESULT_COLUMNS = (
+    "article_id", "source", "position", "doc_id", "url", "outlet", "published", "title", "language",
+    "quotes", "entities", "analysis", "error", "stage",
+)
+
+
+def error_row(raw: dict[str, Any], stage: str, reason: str) -> dict[str, Any]:
+    return {
+        "article_id": raw.get("article_id", ""), "source": raw.get("source", ""), "position": int(raw.get("position") or 0),
+        "doc_id": str(raw.get("doc_id", "")), "url": raw.get("url", ""), "outlet": raw.get("outlet", ""),
+        "published": raw.get("published", ""), "title": raw.get("title", ""), "language": raw.get("language", ""),
+        "quotes": 0, "entities": 0, "analysis": "", "error": reason[:2000], "stage": stage,
+    }
+
+
+class BatchWorker:
+    """Extract and analyse batches of raw documents with models loaded once.
+
+    `skip`: article ids already done (a rerun); those documents give no row at all."""
+
+    def __init__(self, models: dict[str, str] | None = None, skip: Iterable[str] = ()) -> None:
+        from entrelignes.analyze import Analyzer
+
+        self.analyzer = Analyzer(models)
+        for language in self.analyzer.models:  # load now, once, not inside the first batch
+            self.analyzer.nlp(language)
+        self.skip = frozenset(skip)
+
+    def __call__(self, batch: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        prepared: list[dict[str, Any]] = []
+        rows: list[dict[str, Any] | None] = []
+        for raw in batch:
+            if raw.get("article_id") in self.skip:
+                continue
+            if raw.get("error"):
+                rows.append(error_row(raw, "read", str(raw["error"])))
+                continue
+            try:
+                raw = _extracted(raw)
+            except Exception as error:  # noqa: BLE001 - any failure is this document's alone
+                rows.append(error_row(raw, "extract", f"{type(error).__name__}: {error}"))
+                continue
+            rows.append(None)  # filled in below, in order
+            prepared.append(raw)
+        analysed = iter(self._analyse(prepared))
+        return [row if row is not None else next(analysed) for row in rows]
+
+    def _analyse(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from entrelignes.records import to_dict
+
+        tuples = [(d["article_id"], d["title"], d["text"], d["language"]) for d in docs]
+        try:
+            results = list(self.analyzer.analyze_many(tuples, batch_size=max(1, len(tuples))))
+        except Exception:  # noqa: BLE001 - find the culprit: one document at a time
+            results = []
+            for item in tuples:
+                try:
+                    results.extend(self.analyzer.analyze_many([item], batch_size=1))
+                except Exception as error:  # noqa: BLE001
+                    results.append(error)
+        rows = []
+        for doc, result in zip(docs, results, strict=True):
+            if isinstance(result, Exception):
+                rows.append(error_row(doc, "analyze", f"{type(result).__name__}: {result}"))
+                continue
+            rejected = [n for n in result.notices if n.startswith("rejected: ")]
+            if rejected:
+                rows.append(error_row(doc, "analyze", rejected[0].removeprefix("rejected: ")))
+                continue
+            data = to_dict(result)
+            rows.append({
+                **error_row(doc, "", ""),
+                "language": result.language, "title": result.title,
+                "quotes": len(result.quotes), "entities": len(result.entities),
+                "analysis": json.dumps(data, ensure_ascii=False, sort_keys=True),
+            })
+        return rows
+
+
+def _extracted(raw: dict[str, Any]) -> dict[str, Any]:
+    """The raw document with its HTML replaced by the extracted text and metadata."""
+    if not raw.get("html"):
+        return raw
+    from entrelignes.extract import extract_page
+
+    url = str(raw.get("url") or f"file:{raw.get('source')}")
+    page = extract_page(str(raw["html"]), url)
+    published = raw.get("published") or (page.published.isoformat() if page.published else "")
+    return {**raw, "html": "", "text": page.text, "title": raw.get("title") or page.title,
+            "language": raw.get("language") or page.language, "published": published}
