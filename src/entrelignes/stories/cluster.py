@@ -52,7 +52,7 @@ class StoryInput:
 class ClusterParams:
     """Knobs of the clusterer. Defaults tuned on the dev day of stories-en (see docs/BENCHMARKS.md)."""
 
-    threshold: float = 0.22  # average-link similarity needed to join a story
+    threshold: float = 0.23  # average-link similarity needed to join a story
     prefix: int = 6  # words cut to this many characters (0: whole words)
     title_weight: float = 1.0  # extra term count for each title word
     lead_words: int = 30  # the first words of the text ...
@@ -69,6 +69,7 @@ class ClusterParams:
     dedup_threshold: float = 0.5  # estimated Jaccard of 5-shingles for a copy
     dedup_num_perm: int = 64
     max_vocabulary: int = 1_000_000  # document-frequency table pruned past this size
+    idf_offset: float = 1.0  # added to every idf (1.0 = scikit-learn's smooth idf)
 
 
 @dataclass
@@ -101,10 +102,17 @@ class _Open:
 class _DocumentFrequencies:
     """Document frequencies over everything seen so far (plus an optional background corpus)."""
 
-    def __init__(self, background: Mapping[str, int] | None = None, background_docs: int = 0, limit: int = 1_000_000):
+    def __init__(
+        self,
+        background: Mapping[str, int] | None = None,
+        background_docs: int = 0,
+        limit: int = 1_000_000,
+        offset: float = 0.0,
+    ):
         self.df: Counter[str] = Counter(background or {})
         self.n = background_docs
         self.limit = limit
+        self.offset = offset
 
     def add(self, terms: Iterable[str]) -> None:
         self.df.update(set(terms))
@@ -114,7 +122,7 @@ class _DocumentFrequencies:
                 del self.df[term]
 
     def idf(self, term: str) -> float:
-        return math.log((self.n + 1) / (self.df.get(term, 0) + 1))
+        return math.log((self.n + 1) / (self.df.get(term, 0) + 1)) + self.offset
 
 
 def _normalise(weights: dict[str, float]) -> Vector:
@@ -158,8 +166,8 @@ class StoryClusterer:
         self.quiet_period = quiet_period
         self.params = params or ClusterParams()
         p = self.params
-        self._df = _DocumentFrequencies(background, background_docs, p.max_vocabulary)
-        self._entity_df = _DocumentFrequencies()
+        self._df = _DocumentFrequencies(background, background_docs, p.max_vocabulary, p.idf_offset)
+        self._entity_df = _DocumentFrequencies(offset=1.0)  # an entity shared by all still counts
         self._dedup = NearDuplicateIndex(threshold=p.dedup_threshold, num_perm=p.dedup_num_perm)
         self._open: dict[str, _Open] = {}
         self._stories: dict[str, _Story] = {}

@@ -122,14 +122,15 @@ def outlet_contrast(
     top: int = 8,
     *,
     prior: Mapping[str, int] | None = None,
-    prior_strength: float = 500.0,
+    prior_strength: float | None = None,
     min_z: float = 0.0,
 ) -> dict[str, list[tuple[str, float]]]:
     """Outlet -> its most distinctive words as (word, z-score), strongest first.
 
     Log-odds ratio of each word between the outlet and all the other outlets of the story,
     with an informative Dirichlet prior alpha_w = prior_strength * p(w), p from `prior` word
-    counts when given, else from the story itself. Only words favouring the outlet (z > min_z)
+    counts plus the story's own when given, else from the story alone; the strength defaults to
+    the story's word count (the prior weighs as much as the evidence). Only words favouring the outlet (z > min_z)
     are listed; a story covered by a single outlet has nothing to contrast.
     """
     counts: dict[str, Counter[str]] = {}
@@ -140,10 +141,11 @@ def outlet_contrast(
     pool: Counter[str] = Counter()
     for c in counts.values():
         pool.update(c)
-    base = Counter(prior) if prior else pool
+    base = pool + Counter(prior) if prior else pool  # the story always informs its own prior
     base_total = sum(base.values()) or 1
     vocab = set(pool)
-    alpha = {w: prior_strength * (base.get(w, 0) + 0.01) / base_total for w in vocab}
+    strength = prior_strength if prior_strength is not None else float(sum(pool.values()))
+    alpha = {w: strength * (base.get(w, 0) + 0.01) / base_total for w in vocab}
     alpha0 = sum(alpha.values())
     total = sum(pool.values())
     result: dict[str, list[tuple[str, float]]] = {}

@@ -1,0 +1,128 @@
+"""Clustering and near-duplicates on small fictional articles in English and French."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from fixtures import all_articles, at, english_bridge, french_fire, gold, shifted, wire_copies
+
+from entrelignes.stories import StoryClusterer, StoryInput, cluster
+
+
+def _partition(assign: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for aid, sid in assign.items():
+        groups.setdefault(sid, set()).add(aid)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_wire_copies_point_at_the_original():
+    c = StoryClusterer()
+    for a in wire_copies() + english_bridge():
+        c.add(a)
+    assert c.duplicate_of() == {"w2": "w1", "w3": "w1", "w4": "w1", "w5": "w1"}
+
+
+def test_independent_reports_are_not_copies():
+    c = StoryClusterer()
+    for a in sorted(english_bridge() + french_fire(), key=lambda a: (a.published, a.id)):
+        c.add(a)
+    assert c.duplicate_of() == {}
+
+
+def test_short_texts_are_never_called_copies():
+    c = StoryClusterer()
+    c.add(StoryInput("t1", "Storm", "Storm warning tonight.", at(6), "A"))
+    c.add(StoryInput("t2", "Storm", "Storm warning tonight.", at(7), "B"))
+    assert c.duplicate_of() == {}
+
+
+def test_english_and_french_stories_found():
+    assert _partition(cluster(all_articles())) == _partition(gold())
+
+
+def test_copy_joins_its_original_story():
+    assign = cluster(wire_copies())
+    assert set(assign.values()) == {"s-w1"}
+
+
+def test_batch_equals_incremental_whatever_the_batch_boundaries():
+    articles = sorted(all_articles(), key=lambda a: (a.published, a.id))
+    expected = cluster(articles)
+    shuffled = articles[:]
+    random.Random(3).shuffle(shuffled)
+    assert cluster(shuffled) == expected  # batch order does not matter
+    for size in (1, 2, 4, 7):
+        c = StoryClusterer()
+        for start in range(0, len(articles), size):
+            for a in articles[start : start + size]:
+                c.add(a)
+        assert c.assignments() == expected
+        assert c.duplicate_of() == cluster_dups(articles)
+
+
+def cluster_dups(articles: list[StoryInput]) -> dict[str, str]:
+    c = StoryClusterer()
+    for a in articles:
+        c.add(a)
+    return c.duplicate_of()
+
+
+def test_story_ids_stable_as_articles_arrive():
+    articles = sorted(all_articles(), key=lambda a: (a.published, a.id))
+    c = StoryClusterer()
+    seen: dict[str, str] = {}
+    for a in articles:
+        c.add(a)
+        now = c.assignments()
+        for aid, sid in seen.items():
+            assert now[aid] == sid
+        seen = now
+    # derived from the first member's id
+    assert seen["b3"] == "s-b1" and seen["f3"] == "s-f1" and seen["w5"] == "s-w1"
+    assert c.add(articles[0]) == seen[articles[0].id]  # adding again changes nothing
+
+
+def test_quiet_period_closes_stories_and_bounds_memory():
+    base = sorted(all_articles(), key=lambda a: (a.published, a.id))
+    c = StoryClusterer(quiet_period=timedelta(hours=36))
+    peak = 0
+    for day in range(12):
+        for a in shifted(base, timedelta(days=3 * day), f"~{day}"):
+            c.add(a)
+            peak = max(peak, c.open_articles)
+    assert peak <= len(base)  # never more than one repetition of the fixture is open
+    assert len(c.open_stories()) == 5
+    assert len(c._dedup) <= len(base)
+    assert len(c.assignments()) == 12 * len(base)
+    # a repetition three days later is a new story, not a late member of the old one
+    assert c.assignments()["b1~0"] != c.assignments()["b1~1"]
+    c.close_all()
+    assert c.open_articles == 0 and not c._postings
+
+
+def test_story_reopens_within_quiet_period():
+    bridge = english_bridge()
+    late = StoryInput("b4", bridge[0].title, bridge[1].text, bridge[2].published + timedelta(hours=30), "Valley Gazette")
+    assign = cluster([*bridge, late], quiet_period=timedelta(hours=36))
+    assert assign["b4"] == "s-b1"
+    assign = cluster([*bridge, late], quiet_period=timedelta(hours=12))
+    assert assign["b4"] == "s-b4"
+
+
+def test_naive_datetimes_rejected():
+    with pytest.raises(ValueError):
+        StoryClusterer().add(StoryInput("x", "t", "text", at(6).replace(tzinfo=None), "A"))
+
+
+def test_entities_help_when_given():
+    a = StoryInput("e1", "Talks resume", "Negotiators met again in the capital to discuss the ceasefire terms.", at(6), "A",
+                   entities=("Amara Velt", "Osland"))
+    b = StoryInput("e2", "Ceasefire discussions", "The ceasefire negotiations restarted with a new mediator.", at(7), "B",
+                   entities=("Amara Velt", "Osland"))
+    with_entities = cluster([a, b])
+    plain = cluster([StoryInput(x.id, x.title, x.text, x.published, x.source) for x in (a, b)])
+    assert with_entities["e2"] == "s-e1"
+    assert plain["e2"] in {"s-e1", "s-e2"}  # entities only add evidence
