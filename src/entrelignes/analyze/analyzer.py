@@ -42,9 +42,9 @@ class _Prepared:
 
 
 def _detect(text: str) -> str:
-    from entrelignes.extract.language import detect_language  # lingua, cached detector
+    from entrelignes.analyze.language import detect
 
-    return detect_language(text)
+    return detect(text)
 
 
 class Analyzer:
@@ -105,6 +105,9 @@ class Analyzer:
         if "fork" in methods:
             for lang in self.models:  # load before forking: workers inherit the models
                 self.nlp(lang)
+            from entrelignes.analyze.language import warm_up
+
+            warm_up()
         global _WORKER
         _WORKER = self
         with ctx.Pool(n_process, initializer=_init_worker, initargs=(self.models if "fork" not in methods else None,)) as pool:

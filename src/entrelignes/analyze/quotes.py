@@ -432,8 +432,10 @@ class FrenchQuoteRules:
                 before_end = len(prev) - 1
                 seg_start = s_start
                 # content starts after the last ';' or ':' of the sentence part
-                for ch in (";",):
+                for ch in (";", ":"):
                     p = self.text.rfind(ch, s_start, before_end)
+                    if p >= 0 and self.in_quote(p):
+                        continue
                     if p >= 0:
                         seg_start = max(seg_start, p + 1)
                 inner = self.text[seg_start:before_end].strip()

