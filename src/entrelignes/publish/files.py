@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from entrelignes.editions import render_atom, render_html, render_markdown, render_telegram
+from entrelignes.editions.render import render_atom, render_html, render_markdown, render_telegram
 
 
 def _feed_id(base_url: str) -> str:

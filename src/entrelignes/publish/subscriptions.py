@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import typing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,10 +22,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from entrelignes.config import Config
-from entrelignes.editions.build import SLOTS
+from entrelignes.records import Slot
 from entrelignes.store import subscribers as queries
 from entrelignes.store.schema import Subscriber
 
+SLOTS: tuple[str, ...] = typing.get_args(Slot)  # morning, evening
 CONFIRM_MAX_AGE = 7 * 24 * 3600  # seconds a confirmation link stays valid
 CONFIRM_PATH = "/subscribe/confirm"  # routes the web app serves, GET shows / POST acts
 UNSUBSCRIBE_PATH = "/unsubscribe"  # GET shows a button; POST (one-click, RFC 8058) unsubscribes

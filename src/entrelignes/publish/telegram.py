@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 
 from entrelignes.config import Config, TelegramConfig
-from entrelignes.editions import render_telegram
+from entrelignes.editions.render import render_telegram
 from entrelignes.store import deliveries, session_scope
 
 CHANNEL = "telegram"
@@ -125,7 +125,8 @@ class TelegramSender:
         self.backoff, self.max_backoff = backoff, max_backoff
         request = HTTPXRequest(connect_timeout=config.timeout, read_timeout=config.timeout, write_timeout=config.timeout, pool_timeout=config.timeout)
         base = config.api_url.rstrip("/")
-        self.bot = Bot(telegram_token(config), base_url=f"{base}/bot", base_file_url=f"{base}/file/bot", request=request)
+        # one HTTP client for everything (the bot never polls for updates)
+        self.bot = Bot(telegram_token(config), base_url=f"{base}/bot", base_file_url=f"{base}/file/bot", request=request, get_updates_request=request)
         self.preview = LinkPreviewOptions(is_disabled=not config.link_previews)
 
     async def __aenter__(self) -> TelegramSender:
