@@ -128,13 +128,24 @@ def _text(element: Element | None) -> str:
 
 
 def _inner_xml(element: Element) -> str:
-    """An Atom type="xhtml" content: serialise the children back to markup."""
-    from xml.etree.ElementTree import tostring
-
+    """An Atom type="xhtml" content: its children back to HTML markup, namespaces dropped."""
     parts = [html_lib.escape(element.text or "", quote=False)]
     for child in element:
-        parts.append(tostring(child, encoding="unicode"))
+        _serialise(child, parts)
     return "".join(parts)
+
+
+def _serialise(element: Element, parts: list[str]) -> None:
+    tag = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
+    if tag:
+        attrs = "".join(f' {k.rsplit("}", 1)[-1]}="{html_lib.escape(v)}"' for k, v in element.attrib.items())
+        parts.append(f"<{tag}{attrs}>")
+    parts.append(html_lib.escape(element.text or "", quote=False))
+    for child in element:
+        _serialise(child, parts)
+    if tag:
+        parts.append(f"</{tag}>")
+    parts.append(html_lib.escape(element.tail or "", quote=False))
 
 
 def _first(element: Element, *tags: str) -> Element | None:

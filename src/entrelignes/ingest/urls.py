@@ -123,22 +123,26 @@ def canonical_url(url: str, page_canonical: str = "") -> str:
         return url
 
 
-_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _canonical(url: str) -> str:
     url = _CONTROL.sub("", url)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        if scheme == "file":
-            return urlunsplit(("file", parts.netloc, _normalise_escapes(parts.path, _PATH_SAFE), "", ""))
-        return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
-    host = _canonical_host(parts.hostname or "")
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    port = parts.port
-    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    if scheme not in DEFAULT_PORTS:  # file:// and the rest: only the fragment goes
+        return url.split("#", 1)[0].strip()
+    if not parts.hostname:
+        return url  # not a usable web address: kept as written
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: the whole host part is kept, lower-cased
+        netloc = parts.netloc.rsplit("@", 1)[-1].lower()
+    else:
+        host = _canonical_host(parts.hostname)
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = _remove_dot_segments(_normalise_escapes(parts.path, _PATH_SAFE)) or "/"
     pairs = []
     for piece in parts.query.split("&"):
