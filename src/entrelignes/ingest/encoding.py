@@ -73,8 +73,8 @@ def decode(body: bytes, content_type: str = "") -> tuple[str, str]:
             continue
     if text is not None:
         return text, "utf-8"
-    guessed = _detect(body)
-    if guessed:
+    guessed = _detect(body) if len(body) >= 64 else ""  # too short to guess: Windows-1252 below
+    if guessed and not guessed.startswith(("utf_16", "utf_32", "utf-16", "utf-32")):  # no BOM: not UTF-16
         try:
             return body.decode(guessed), guessed
         except (UnicodeDecodeError, LookupError):
