@@ -126,3 +126,41 @@ def test_entities_help_when_given():
     plain = cluster([StoryInput(x.id, x.title, x.text, x.published, x.source) for x in (a, b)])
     assert with_entities["e2"] == "s-e1"
     assert plain["e2"] in {"s-e1", "s-e2"}  # entities only add evidence
+
+
+def test_state_survives_pickling_mid_stream():
+    """The pipeline may save the open window and resume after a restart with the same result."""
+    import pickle
+
+    articles = sorted(all_articles(), key=lambda a: (a.published, a.id))
+    straight = StoryClusterer()
+    for a in articles:
+        straight.add(a)
+    first = StoryClusterer()
+    for a in articles[:7]:
+        first.add(a)
+    resumed = pickle.loads(pickle.dumps(first))
+    for a in articles[7:]:
+        resumed.add(a)
+    assert resumed.assignments() == straight.assignments()
+    assert resumed.duplicate_of() == straight.duplicate_of()
+
+
+def test_merge_keeps_the_older_story_id():
+    """An article close to two open stories merges them; the older id survives and is recorded."""
+    from entrelignes.stories import ClusterParams
+
+    a = StoryInput("m1", "Flood in Lower Brenn", "River Brenn flood water covers the lower town streets and cellars.", at(6), "A")
+    b = StoryInput("m2", "Dam release at Upper Brenn", "Engineers open the Upper Brenn dam gates to release reservoir water.", at(7), "B")
+    c = StoryInput("m3", "Brenn dam release floods lower town",
+                   "The Upper Brenn dam gates released reservoir water and the river flood covers the lower town streets.",
+                   at(8), "C")
+    clusterer = StoryClusterer(params=ClusterParams(threshold=0.25))
+    for x in (a, b):
+        clusterer.add(x)
+    assert clusterer.assignments() == {"m1": "s-m1", "m2": "s-m2"}
+    clusterer.add(c)
+    assert clusterer.assignments() == {"m1": "s-m1", "m2": "s-m1", "m3": "s-m1"}
+    assert clusterer.merged() == {"s-m2": "s-m1"}
+    no_merge = cluster([a, b, c], params=ClusterParams(threshold=0.25, merge=False))
+    assert no_merge["m1"] != no_merge["m2"]
