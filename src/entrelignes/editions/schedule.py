@@ -22,12 +22,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from entrelignes.config import Config
 from entrelignes.editions.build import SLOTS, SlotTime, slot_time
 
 log = logging.getLogger(__name__)
+APPROVAL_POLL = 60  # seconds between two looks for editions approved by an editor
 MISFIRE_GRACE = 3600  # seconds: an edition up to an hour late (the machine slept) still goes out
 
 Runner = Callable[[Engine, Config, SlotTime], Any]
@@ -95,7 +97,19 @@ def schedule(scheduler: BaseScheduler, engine: Engine, config: Config, *, runner
             id=f"edition-{slot}", name=f"{slot} edition", max_instances=1, coalesce=True,
             misfire_grace_time=MISFIRE_GRACE, replace_existing=True,
         )
+    if config.editions.review:  # an edition approved on the web goes out within a minute
+        scheduler.add_job(
+            publish_approved, IntervalTrigger(seconds=APPROVAL_POLL), args=(engine, config), id="approved-editions",
+            name="approved editions", max_instances=1, coalesce=True, replace_existing=True,
+        )
     return scheduler
+
+
+def publish_approved(engine: Engine, config: Config) -> None:
+    from entrelignes.publish import resume_unfinished
+
+    for report in resume_unfinished(engine, config, statuses=("approved",)):
+        log.info("approved: %s", report.summary())
 
 
 def upcoming(config: Config, now: datetime, count: int = 4) -> list[tuple[str, datetime]]:

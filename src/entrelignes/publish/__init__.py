@@ -84,16 +84,16 @@ def publish_edition(engine: Engine, config: Config, edition_id: str, *, telegram
     return report
 
 
-def unfinished_editions(engine: Engine, *, within: timedelta = timedelta(days=2), now: datetime | None = None) -> list[str]:
-    """Editions whose publishing started but did not finish (a crash, a channel down), recent
-    enough to be worth finishing; oldest first."""
+def unfinished_editions(engine: Engine, *, statuses: tuple[str, ...] = ("publishing", "approved"), within: timedelta = timedelta(days=2), now: datetime | None = None) -> list[str]:
+    """Editions approved but not sent, or whose publishing started and did not finish (a crash,
+    a channel down), recent enough to be worth finishing; oldest first."""
     since = (now or datetime.now(timezone.utc)) - within
     with session_scope(engine) as session:
-        rows = session.scalars(select(Edition).where(Edition.status.in_(("publishing", "approved")), Edition.built_at >= since).order_by(Edition.id))
-        return [row.id for row in rows]
+        rows = session.scalars(select(Edition.id).where(Edition.status.in_(statuses), Edition.built_at >= since).order_by(Edition.id))
+        return list(rows)
 
 
-def resume_unfinished(engine: Engine, config: Config, **options: Any) -> list[PublishReport]:
-    """Finish what a crash or an outage left half-published (called when `serve` starts and
-    before each scheduled edition)."""
-    return [publish_edition(engine, config, edition_id, **options) for edition_id in unfinished_editions(engine)]
+def resume_unfinished(engine: Engine, config: Config, *, statuses: tuple[str, ...] = ("publishing", "approved"), **options: Any) -> list[PublishReport]:
+    """Finish what a crash or an outage left half-published, and send what editors approved
+    (`serve` calls it when it starts, before each edition, and every minute for approvals)."""
+    return [publish_edition(engine, config, edition_id, **options) for edition_id in unfinished_editions(engine, statuses=statuses)]
