@@ -559,3 +559,40 @@ def serve(config_path: ConfigOption = None) -> None:
         run_schedule(_engine(config), config, on_start=console.print)
     except (KeyboardInterrupt, SystemExit):
         console.print("Stopped.")
+
+
+@app.command()
+def backfill(
+    archives: Annotated[list[Path], typer.Argument(help="JSONL, WARC, CSV or zip files, or directories of HTML/text files.")],
+    engine: Annotated[str, typer.Option(help="local (a process pool on this machine) or ray (Ray Data).")] = "local",
+    address: Annotated[Optional[str], typer.Option(help="Ray cluster: auto, ray://host:10001 (default: a private local Ray).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes or Ray actors, each loading the models once.")] = 2,
+    out: Annotated[str, typer.Option(help="A Parquet dataset directory (results.parquet), or `store`.")] = "store",
+    errors: Annotated[Optional[Path], typer.Option(help="Where bad documents are listed (JSONL; default: beside the output).")] = None,
+    include: Annotated[Optional[list[str]], typer.Option(help="Glob of files to take inside directories, e.g. '*/*/*.txt' (repeatable).")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Only the first N documents.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Documents per batch sent to a worker.")] = 16,
+    runtime_env: Annotated[Optional[str], typer.Option(help="Ray runtime environment, as JSON or a .json file.")] = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Extract and analyse whole archives, locally or on a Ray cluster (see docs/SCALE.md)."""
+    from entrelignes.scale import ArchiveError
+    from entrelignes.scale import backfill as run_backfill
+
+    config = _config(config_path)
+    env = None
+    if runtime_env:
+        env = json.loads(Path(runtime_env).read_text(encoding="utf-8") if runtime_env.endswith(".json") else runtime_env)
+    target = {"store": _engine(config)} if out == "store" else {"out": Path(out)}
+    try:
+        report = run_backfill(
+            archives, engine=engine, workers=workers, errors_path=errors, models=config.analysis.models, batch_size=batch_size,
+            include=tuple(include or ()), limit=limit, address=address, runtime_env=env, **target,
+        )
+    except (ArchiveError, ValueError, RuntimeError) as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    console.print(
+        f"{report.analysed} analysed, {report.errors} errors (listed in {report.errors_path}), {report.already_done} already done; "
+        f"{report.seconds:.1f} s, {report.rate:.1f} documents/s with {report.workers} {report.engine} worker(s) → {report.output}"
+    )

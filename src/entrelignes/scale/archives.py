@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from entrelignes.records import article_id
 
@@ -200,7 +201,7 @@ def _read_jsonl(unit: Unit) -> Iterator[dict[str, object]]:
         for number, line in enumerate(stream, start=1):
             if not line.strip():
                 continue
-            where = str(number)
+            where = f"line:{number}"
             try:
                 record = json.loads(_decode(line))
                 if not isinstance(record, dict):
@@ -217,6 +218,8 @@ def _from_record(unit: Unit, position: int, record: dict, fallback_id: str) -> d
         title=_first(record, TITLE_FIELDS), url=_first(record, URL_FIELDS), published=_first(record, DATE_FIELDS)[:40],
         language=str(record.get("language") or ""), outlet=_first(record, OUTLET_FIELDS),
     )
+    if not fields["outlet"] and fields["url"]:
+        fields["outlet"] = urlsplit(fields["url"]).hostname or ""
     text, html = _first(record, TEXT_FIELDS), str(record.get("html") or "")
     if not text and not html:
         return _raw(unit, position, doc_id, error='missing "text" or "html"', **fields)
@@ -229,7 +232,7 @@ def _read_csv(unit: Unit) -> Iterator[dict[str, object]]:
     with _open(unit) as stream:
         reader = csv.DictReader(io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline=""))
         for number, record in enumerate(reader, start=1):
-            yield _from_record(unit, number, {k.strip().lower(): v for k, v in record.items() if k}, str(number))
+            yield _from_record(unit, number, {k.strip().lower(): v for k, v in record.items() if k}, f"row:{number}")
 
 
 def _read_warc(unit: Unit) -> Iterator[dict[str, object]]:
@@ -257,7 +260,8 @@ def _read_warc(unit: Unit) -> Iterator[dict[str, object]]:
                 if len(body) > MAX_DOCUMENT_BYTES:
                     yield _raw(unit, position, doc_id, url=url, error=f"larger than {MAX_DOCUMENT_BYTES // 1_000_000} MB")
                     continue
-                yield _raw(unit, position, doc_id, url=url, published=published, html=_decode_html(body, content_type))
+                outlet = urlsplit(url).hostname or ""
+                yield _raw(unit, position, doc_id, url=url, published=published, outlet=outlet, html=_decode_html(body, content_type))
         except ArchiveLoadFailed as error:
             yield _raw(unit, position + 1, str(position + 1), error=f"broken WARC record: {error}")
 

@@ -28,17 +28,29 @@ def error_row(raw: dict[str, Any], stage: str, reason: str) -> dict[str, Any]:
     }
 
 
+_ANALYZERS: dict[tuple, Any] = {}
+
+
+def analyzer_for(models: dict[str, str] | None):
+    """One Analyzer per process and model set, its models loaded now (not in the first batch)."""
+    from entrelignes.analyze import Analyzer
+
+    key = tuple(sorted(models.items())) if models is not None else None
+    if key not in _ANALYZERS:
+        analyzer = Analyzer(models)
+        for language in analyzer.models:
+            analyzer.nlp(language)
+        _ANALYZERS[key] = analyzer
+    return _ANALYZERS[key]
+
+
 class BatchWorker:
     """Extract and analyse batches of raw documents with models loaded once.
 
     `skip`: article ids already done (a rerun); those documents give no row at all."""
 
     def __init__(self, models: dict[str, str] | None = None, skip: Iterable[str] = ()) -> None:
-        from entrelignes.analyze import Analyzer
-
-        self.analyzer = Analyzer(models)
-        for language in self.analyzer.models:  # load now, once, not inside the first batch
-            self.analyzer.nlp(language)
+        self.analyzer = analyzer_for(models)
         self.skip = frozenset(skip)
 
     def __call__(self, batch: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
