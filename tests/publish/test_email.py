@@ -168,6 +168,9 @@ def test_reported_bounces_count_and_a_delivery_resets_the_count(config, engine, 
         record_bounce(session, config, "flaky@example.org")
         record_bounce(session, config, "flaky@example.org")
         assert get_by_email(session, "flaky@example.org").status == "disabled"
+    _subscribe_and_confirm(engine, config, smtp_server, "flaky@example.org", "morning")  # the mailbox works again
+    with session_scope(engine) as session:
+        assert get_by_email(session, "flaky@example.org").status == "active"
 
 
 def test_a_temporary_refusal_is_retried(config, engine, smtp_server):

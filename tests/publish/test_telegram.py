@@ -178,3 +178,18 @@ def test_a_correction_edits_the_published_message(config, engine, telegram_serve
     assert [m.message_id for m in after] == [m.message_id for m in before][: len(after)]
     assert "Histoire 1, corrigée" in after[0].text and after[0].edits == 1
     assert report.channels[0].deleted == len(before) - len(after)
+
+
+def test_a_corrected_part_whose_message_was_deleted_by_hand_is_posted_again(config, engine, telegram_server):
+    config = _telegram_only(config)
+    edition_id = add_edition(engine, edition_data(stories=[story(1)]))
+    publish_edition(engine, config, edition_id, **FAST)
+    (message,) = telegram_server.sent()
+    message.deleted = True  # an admin removed it from the channel
+    with session_scope(engine) as session:
+        edition = session.get(Edition, edition_id)
+        edition.data = {**edition.data, "stories": [{**edition.data["stories"][0], "headline": "Corrigé"}]}
+    report = publish_edition(engine, config, edition_id, **FAST)
+    assert report.complete and report.channels[0].sent == 1
+    (again,) = telegram_server.sent()
+    assert "1. Corrigé" in again.text and again.message_id != message.message_id

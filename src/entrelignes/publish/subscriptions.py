@@ -132,11 +132,12 @@ def _load(config: Config, purpose: str, token: str, max_age: int | None) -> dict
 
 
 def confirm(session: Session, config: Config, token: str, *, now: datetime | None = None) -> Subscriber | None:
-    """Confirm a subscription from its emailed token: active, with the slots chosen then.
-    None for an invalid or expired token, or an address disabled after bounces."""
+    """Confirm a subscription from its emailed token: active, with the slots chosen then (an
+    address disabled after bounces comes back too: the confirmation reached it). None for an
+    invalid or expired token."""
     data = _load(config, "confirm", token, CONFIRM_MAX_AGE)
     subscriber = session.get(Subscriber, data["id"]) if data else None
-    if subscriber is None or subscriber.status == "disabled":
+    if subscriber is None:
         return None
     subscriber.slots = normalize_slots(data.get("slots") or [])
     subscriber.status = "active"

@@ -203,12 +203,18 @@ async def _publish(engine: Engine, config: Config, edition: dict[str, Any], send
                     report.already += 1
                     continue
                 if status == "sent":  # a correction: edit the message in place
-                    await sender.edit(chat, int(message_id), text)
-                    with session_scope(engine) as session:
-                        row = deliveries.start(session, edition["id"], CHANNEL, part, chat)
-                        deliveries.finish(session, row.id, external_id=message_id, digest=digest(text))
-                    report.edited += 1
-                    continue
+                    try:
+                        await sender.edit(chat, int(message_id), text)
+                    except TelegramFailure as failure:
+                        if "message to edit not found" not in str(failure).lower():
+                            raise
+                        status = "gone"  # deleted from the chat by hand: post the part again
+                    else:
+                        with session_scope(engine) as session:
+                            row = deliveries.start(session, edition["id"], CHANNEL, part, chat)
+                            deliveries.finish(session, row.id, external_id=message_id, digest=digest(text))
+                        report.edited += 1
+                        continue
                 with session_scope(engine) as session:
                     row_id = deliveries.start(session, edition["id"], CHANNEL, part, chat).id
                 try:
