@@ -6,7 +6,7 @@ import random
 from datetime import timedelta
 
 import pytest
-from fixtures import all_articles, at, english_bridge, french_fire, gold, shifted, wire_copies
+from story_fixtures import all_articles, at, english_bridge, french_fire, gold, shifted, wire_copies
 
 from entrelignes.stories import StoryClusterer, StoryInput, cluster
 

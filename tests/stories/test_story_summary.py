@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fixtures import at, english_bridge, french_fire, french_zamar, wire_copies
+from story_fixtures import at, english_bridge, french_fire, french_zamar, wire_copies
 
 from entrelignes.stories import StoryInput, headline, outlet_contrast, summarize
 

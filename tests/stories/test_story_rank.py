@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta, timezone
 
-from fixtures import all_articles, at, english_bridge, english_rates, french_fire, french_zamar, wire_copies
+from story_fixtures import all_articles, at, english_bridge, english_rates, french_fire, french_zamar, wire_copies
 
 from entrelignes.stories import RankedStory, StoryClusterer, StoryInput, rank_stories
 
