@@ -152,3 +152,29 @@ def outlet_fingerprint(session: Session, outlet: str) -> tuple[int, Any]:
     """(article count, newest time) of an outlet: what its cached profile depends on."""
     row = session.execute(select(func.count(), func.max(Article.published_at)).where(Article.outlet == outlet)).one()
     return int(row[0] or 0), row[1]
+
+
+def editions_fingerprint(session: Session) -> tuple:
+    """Changes whenever an edition is built, rebuilt, edited at the desk or made public."""
+    from entrelignes.store.schema import AuditEntry
+
+    # every status weighs differently, so any status change changes the sum
+    weight = case((Edition.status == "built", 1), (Edition.status == "approved", 1_000), (Edition.status == "publishing", 1_000_000), (Edition.status == "published", 1_000_000_000), else_=7)
+    row = session.execute(select(func.count(), func.max(Edition.built_at), func.sum(weight)).select_from(Edition)).one()
+    return (*row, session.scalar(select(func.max(AuditEntry.id))))
+
+
+def story_index(session: Session) -> dict[str, list[str]]:
+    """story id -> ids of the public editions that carried it, newest first."""
+    index: dict[str, list[str]] = {}
+    query = _newest_first(select(Edition.id, Edition.data).where(Edition.status.in_(PUBLIC_STATUSES)))
+    for edition_id, data in session.execute(query):
+        for story in (data or {}).get("stories", []):
+            for story_id in story.get("story_ids") or []:
+                index.setdefault(story_id, []).append(edition_id)
+    return index
+
+
+def editions_by_id(session: Session, ids: Sequence[str]) -> list[Edition]:
+    rows = {row.id: row for row in session.scalars(select(Edition).where(Edition.id.in_(list(ids))))}
+    return [rows[i] for i in ids if i in rows]

@@ -72,6 +72,7 @@ def ensure_search_index(engine: Engine) -> bool:
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 12
+RANK_WINDOW = 1000  # SQLite: results are the best of the newest RANK_WINDOW matches
 
 
 def query_terms(query: str) -> list[str]:
@@ -98,17 +99,24 @@ def search_articles(session: Session, query: str, *, limit: int = 30, offset: in
     dialect = session.get_bind().dialect.name
     published = UTCDateTime()
     if dialect == "sqlite":
-        match = " ".join('"' + t.replace('"', "") + '"' + ("*" if len(t) >= 3 else "") for t in terms)
+        match = " ".join('"' + t.replace('"', "") + '"' for t in terms)
+        # Relevance among the newest matches: find the rowid of the WINDOW-th newest match
+        # (FTS5 walks its rowids in order and stops there), then rank only those by bm25.
+        # Common words would otherwise make bm25 score every match in the archive.
+        floor = session.execute(
+            text("SELECT rowid FROM article_search WHERE article_search MATCH :match ORDER BY rowid DESC LIMIT 1 OFFSET :window"),
+            {"match": match, "window": RANK_WINDOW - 1},
+        ).scalar()
         sql = text(
             """SELECT a.id, a.title, a.outlet, a.url, a.published_at, m.story_id,
                       snippet(article_search, 2, '', '', ' … ', 24) AS snippet
                FROM article_search JOIN articles a ON a.id = article_search.article_id
                LEFT JOIN story_members m ON m.article_id = a.id
-               WHERE article_search MATCH :match
+               WHERE article_search MATCH :match AND article_search.rowid >= :floor
                ORDER BY bm25(article_search, 0, 5.0, 1.0), a.published_at DESC
                LIMIT :limit OFFSET :offset"""
         )
-        rows = session.execute(sql, {"match": match, "limit": limit, "offset": offset})
+        rows = session.execute(sql, {"match": match, "floor": floor or 0, "limit": limit, "offset": offset})
     elif dialect == "postgresql":
         sql = text(
             f"""SELECT a.id, a.title, a.outlet, a.url, a.published_at, m.story_id,

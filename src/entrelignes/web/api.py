@@ -247,8 +247,8 @@ EditionId = Annotated[str, Path(max_length=64)]
 @router.get("/editions", response_model=EditionList, summary="Published editions, newest first")
 def list_editions(request: Request, limit: Annotated[int, Query(ge=1, le=200)] = 30, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     with web_of(request).session() as db:
-        rows = browse.list_editions(db, limit=limit, offset=offset)
-        return {"total": browse.count_editions(db), "editions": [views.edition_summary(r) for r in rows]}
+        editions, total = views.archive(db, limit=limit, offset=offset)
+        return {"total": total, "editions": editions}
 
 
 @router.get("/editions/latest", response_model=EditionOut, responses=NOT_FOUND, summary="Today's edition: the latest published")

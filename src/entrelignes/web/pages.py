@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from entrelignes.editions import render_atom
 from entrelignes.store import browse
 from entrelignes.web import views
 from entrelignes.web.app import check_csrf, client_address, redirect, render, web_of
@@ -38,9 +37,7 @@ def archive(request: Request, page: Annotated[int, Query(ge=1, le=10_000)] = 1, 
         if q.strip():
             results = views.search(db, q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
             return render(request, "search.html", q=q, results=results, page=page, page_size=PAGE_SIZE)
-        rows = browse.list_editions(db, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        total = browse.count_editions(db)
-        editions = [views.edition_summary(r) for r in rows]
+        editions, total = views.archive(db, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render(request, "archive.html", editions=editions, page=page, pages=max(1, -(-total // PAGE_SIZE)), q="")
 
 
@@ -91,9 +88,7 @@ def outlet(request: Request, name: str):
 def atom(request: Request):
     web = web_of(request)
     with web.session() as db:
-        editions = [row.data for row in browse.list_editions(db, limit=50)]
-    base = web.config.web.base_url
-    body = render_atom(editions, base_url=base, feed_id=f"{base.rstrip('/')}/atom.xml")
+        body = views.atom_feed(db, web.config.web.base_url)
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 

@@ -67,8 +67,88 @@ def _text_fragment_link(url: str, quote: str) -> str:
     return f"{link.split('#', 1)[0]}#:~:text={url_quote(' '.join(words[:6]), safe='')}"
 
 
+class _Editions:
+    """What the archive, the story pages and the Atom feed need from every public edition: their
+    summaries (newest first) and which stories each carried. Rebuilt when an edition is built,
+    edited at the desk or made public (browse.editions_fingerprint), not on every request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: Any = None
+        self.summaries: list[dict[str, Any]] = []
+        self.index: dict[str, list[str]] = {}
+        self.atom: str | None = None
+
+    def fresh(self, session: Session) -> "_Editions":
+        key = (str(session.get_bind().url), browse.editions_fingerprint(session))
+        with self._lock:
+            if key != self._key:
+                summaries, index = [], {}
+                for row in browse.list_editions(session, limit=1_000_000):
+                    summaries.append(edition_summary(row))
+                    for item in (row.data or {}).get("stories", []):
+                        for sid in item.get("story_ids") or []:
+                            index.setdefault(sid, []).append(row.id)
+                self.summaries, self.index, self.atom, self._key = summaries, index, None, key
+        return self
+
+    def carrying(self, session: Session, story_id: str, limit: int = 5) -> list[Edition]:
+        ids = self.fresh(session).index.get(story_id, [])[:limit]
+        return browse.editions_by_id(session, ids) if ids else []
+
+
+_editions = _Editions()
+
+
+def archive(session: Session, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Public editions' summaries, newest first, and how many there are."""
+    cache = _editions.fresh(session)
+    return cache.summaries[offset : offset + limit], len(cache.summaries)
+
+
+ATOM_EDITIONS = 20
+
+
+def atom_feed(session: Session, base_url: str) -> str:
+    from entrelignes.editions import render_atom
+
+    cache = _editions.fresh(session)
+    atom = cache.atom
+    if atom is None:
+        ids = [e["id"] for e in cache.summaries[:ATOM_EDITIONS]]
+        editions = [row.data for row in browse.editions_by_id(session, ids)]
+        atom = render_atom(editions, base_url=base_url, feed_id=f"{base_url.rstrip('/')}/atom.xml")
+        cache.atom = atom
+    return atom
+
+
+class _Memo:
+    """A small LRU of computed values."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_contrasts = _Memo()
+
+
 def story(session: Session, config: Config, story_id: str, *, boilerplate: bool = False) -> dict[str, Any] | None:
-    carried = browse.editions_with_story(session, story_id)
+    carried = _editions.carrying(session, story_id)
     entry: dict[str, Any] = {}
     appearances = []
     for row in carried:
@@ -137,18 +217,29 @@ def story(session: Session, config: Config, story_id: str, *, boilerplate: bool 
     }
 
 
+CONTRAST_ARTICLES, CONTRAST_CHARS = 30, 800
+
+
 def _contrast(rows) -> dict[str, list]:
+    """Outlet contrast words (stories.outlet_contrast) over the articles' titles and leads,
+    remembered per set of articles."""
     if len({a.outlet for a, _ in rows}) < 2:
         return {}
+    key = tuple(a.id for a, _ in rows[:CONTRAST_ARTICLES])
+    cached = _contrasts.get(key)
+    if cached is not None:
+        return cached
     try:
         from entrelignes.stories import StoryInput, outlet_contrast
     except ImportError:
         return {}
-    members = [StoryInput(id=a.id, title=a.title, text=a.text[:5000], published=a.published_at, source=a.outlet, language=a.language) for a, _ in rows[:60]]
+    members = [StoryInput(id=a.id, title=a.title, text=a.text[:CONTRAST_CHARS], published=a.published_at, source=a.outlet, language=a.language) for a, _ in rows[:CONTRAST_ARTICLES]]
     try:
-        return outlet_contrast(members, top=6)
+        result = outlet_contrast(members, top=6)
     except Exception:  # an analysis helper failing must not take the page down
         return {}
+    _contrasts.put(key, result)
+    return result
 
 
 class _ProfileCache:
@@ -253,8 +344,20 @@ def source_health(source: Source) -> dict[str, Any]:
     }
 
 
+_outlet_list = _Memo(size=8)
+OUTLET_LIST_TTL = 60.0  # seconds; the list is also redone as soon as a newer article arrives
+
+
 def outlets(session: Session) -> list[dict[str, Any]]:
-    return [{"name": name, "articles": count} for name, count in browse.outlet_names(session)]
+    import time
+
+    key = (str(session.get_bind().url), browse.newest_article_time(session))
+    cached = _outlet_list.get(key)
+    if cached is not None and time.monotonic() - cached[0] < OUTLET_LIST_TTL:
+        return cached[1]
+    value = [{"name": name, "articles": count} for name, count in browse.outlet_names(session)]
+    _outlet_list.put(key, (time.monotonic(), value))
+    return value
 
 
 def search(session: Session, query: str, *, limit: int = 30, offset: int = 0) -> dict[str, Any]:
