@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, case, select, update
 
 from entrelignes.config import Config
 from entrelignes.extract import ExtractionError, extract_page
@@ -41,6 +41,29 @@ from entrelignes.store.sources import due_sources, sync_config_sources
 MAX_ATTEMPTS = 3  # a page that failed this many times is not fetched again
 CHUNK = 100  # items written per transaction
 MAX_SITEMAPS = 3  # children of a sitemap index read per poll (the most recent ones)
+HEALTH_BATCH = 500  # poll outcomes written per statement
+
+_SUCCESS_UPDATE = (
+    update(Source.__table__)
+    .where(Source.__table__.c.id == bindparam("sid"))
+    .values(
+        polls=Source.__table__.c.polls + 1, last_polled_at=bindparam("now"), last_success_at=bindparam("now"),
+        total_latency_ms=Source.__table__.c.total_latency_ms + bindparam("lat"), consecutive_failures=0,
+        last_error=bindparam("note"), last_status=bindparam("status"), not_modified=Source.__table__.c.not_modified + bindparam("nm"),
+        items_seen=Source.__table__.c.items_seen + bindparam("items"), etag=bindparam("etag"), last_modified=bindparam("lm"),
+        next_poll_at=bindparam("next"),
+        site_url=case((Source.__table__.c.site_url == "", bindparam("site")), else_=Source.__table__.c.site_url),
+    )
+)
+_FAILURE_UPDATE = (
+    update(Source.__table__)
+    .where(Source.__table__.c.id == bindparam("sid"))
+    .values(
+        polls=Source.__table__.c.polls + 1, last_polled_at=bindparam("now"),
+        total_latency_ms=Source.__table__.c.total_latency_ms + bindparam("lat"), consecutive_failures=bindparam("failures"),
+        last_error=bindparam("error"), last_status=bindparam("status"), next_poll_at=bindparam("next"),
+    )
+)
 
 
 @dataclass
@@ -144,8 +167,11 @@ class _Runner:
         self.fetcher: Fetcher | None = None
         self._extractors = ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract")
         self._claimed: set[str] = set()  # item keys being handled in this run (two feeds, one article)
+        self._succeeded: list[dict[str, Any]] = []
+        self._failed: list[dict[str, Any]] = []
 
     def close(self) -> None:
+        self.flush_health()
         self._extractors.shutdown(wait=True)
 
     # --- one source ------------------------------------------------------------------------
@@ -156,14 +182,23 @@ class _Runner:
         poll.latency_ms = poll.latency_ms or (time.perf_counter() - started) * 1000
         if poll.status == "failed":
             self.report.errors.append((job.name, poll.error.reason if poll.error else "failed"))
-            with session_scope(self.engine) as session:
-                self._record_poll(session, job, poll, items=0)
+            self._health(job, poll, items=0)
             return
         self.report.sources_read += 1
         if poll.status == "not modified":
             self.report.sources_not_modified += 1
-            with session_scope(self.engine) as session:
-                self._record_poll(session, job, poll, items=0)
+            self._health(job, poll, items=0)
+            return
+        if not self.fetch_pages:
+            candidates = []
+            for candidate in self._expand(job, poll):
+                if isinstance(candidate, str):
+                    poll.notes.append(candidate)
+                elif len(candidates) < self.config.fetch.max_items:
+                    candidates.append(candidate)
+            self._count_known(candidates)
+            self.report.items_read += len(candidates)
+            self._health(job, poll, items=len(candidates))
             return
         items = 0
         chunk: list[Candidate] = []
@@ -180,6 +215,16 @@ class _Runner:
                 break
         await self._handle_chunk(job, chunk, poll, items)  # the last chunk also records the poll
         self.report.items_read += items
+
+    def _count_known(self, candidates: list[Candidate]) -> None:
+        """Poll-only mode: which items are already stored (what a full run would skip)."""
+        keys = list({article_id(canonical_url(c.item.url)) for c in candidates if not c.error})
+        if not keys:
+            return
+        with session_scope(self.engine) as session:
+            known = set(session.scalars(select(Article.id).where(Article.id.in_(keys))))
+            known |= set(session.scalars(select(FeedItemState.key).where(FeedItemState.key.in_(keys), FeedItemState.article_id.is_not(None))))
+        self.report.articles_seen += len(known)
 
     def _expand(self, job: _Job, poll: _Poll) -> Iterator[Candidate | str]:
         """Candidates of a poll; Path entries (feed files in a local directory) are read here."""
@@ -271,11 +316,6 @@ class _Runner:
     # --- items -----------------------------------------------------------------------------
 
     async def _handle_chunk(self, job: _Job, chunk: list[Candidate], poll: _Poll | None, items: int) -> None:
-        if not self.fetch_pages:
-            if poll is not None:
-                with session_scope(self.engine) as session:
-                    self._record_poll(session, job, poll, items=items)
-            return
         keyed: dict[str, Candidate] = {}
         for candidate in chunk:
             if candidate.error:
@@ -387,6 +427,48 @@ class _Runner:
         return text, fetched.url
 
     # --- health ----------------------------------------------------------------------------
+
+    def _health(self, job: _Job, poll: _Poll, *, items: int) -> None:
+        """Record a poll that stored nothing. Usual outcomes are queued and written in batches
+        (one statement for many sources); moves and 410s take the detailed path."""
+        if poll.moved_to or (poll.error is not None and poll.error.gone):
+            with session_scope(self.engine) as session:
+                self._record_poll(session, job, poll, items=items)
+            return
+        fetch = self.config.fetch
+        if poll.status == "failed":
+            error = poll.error or FetchError("failed")
+            failures = job.consecutive_failures + 1
+            delay = backoff(job.poll_interval, failures, fetch.max_backoff)
+            if error.retry_after is not None:
+                delay = max(delay, min(error.retry_after, fetch.max_backoff))
+            self._failed.append({
+                "sid": job.id, "lat": poll.latency_ms, "failures": failures, "error": error.reason[:5000],
+                "status": error.short[:100], "next": self.now + timedelta(seconds=delay),
+            })
+        else:
+            interval = float(job.poll_interval)
+            if poll.max_age:
+                interval = max(interval, min(poll.max_age, fetch.max_cache_age))
+            modified = poll.status == "ok"
+            self._succeeded.append({
+                "sid": job.id, "lat": poll.latency_ms, "note": "; ".join(poll.notes)[:2000], "status": poll.status,
+                "nm": 0 if modified else 1, "items": items, "etag": (poll.etag if modified else poll.etag or job.etag)[:500],
+                "lm": (poll.last_modified if modified else poll.last_modified or job.last_modified)[:200],
+                "next": self.now + timedelta(seconds=interval), "site": poll.site_url[:2000],
+            })
+        if len(self._succeeded) + len(self._failed) >= HEALTH_BATCH:
+            self.flush_health()
+
+    def flush_health(self) -> None:
+        if not self._succeeded and not self._failed:
+            return
+        with session_scope(self.engine) as session:
+            if self._succeeded:
+                session.connection().execute(_SUCCESS_UPDATE, [dict(row, now=self.now) for row in self._succeeded])
+            if self._failed:
+                session.connection().execute(_FAILURE_UPDATE, [dict(row, now=self.now) for row in self._failed])
+        self._succeeded, self._failed = [], []
 
     def _record_poll(self, session, job: _Job, poll: _Poll, *, items: int) -> None:
         source = session.get(Source, job.id)

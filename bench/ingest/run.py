@@ -1,0 +1,168 @@
+"""Feed polling benchmark: entrelignes' ingestion against a plain sequential feedparser loop.
+
+A loopback server (bench/ingest/feedserver.py, its own process) serves N RSS feeds of 20 items
+each and adds 50 ms to every response. For each N (default 1,000; `--feeds 1000 10000` for
+the memory check) a fresh client process, on a fresh SQLite store, runs:
+
+1. first poll: every feed answers 200 with its body;
+2. second poll: every feed answers 304 (conditional GET with the stored ETag);
+3. third poll after 10% of the feeds changed (the rest answer 304).
+
+Only feed polling is measured: HTTP, parsing, spotting which items are new (canonical URL,
+key, store lookup) and recording each source's health; no article page is fetched. Each
+phase reports feeds/s, CPU seconds (user+system of the client process) and peak RSS.
+
+The baseline is `feedparser.parse(url)` in a plain loop, one URL after the other, on the
+first `--sequential` feeds (default 100) of the same server, extrapolated to N (its cost per
+feed is constant: one request, 50 ms latency, one parse). Results go to
+bench/results/ingest.json, and a summary is printed.
+
+    .venv/bin/python bench/ingest/run.py [--feeds 1000 10000] [--concurrency 100] [--sequential 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+RESULTS = ROOT / "bench" / "results" / "ingest.json"
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def client(feeds: int, port: int, concurrency: int) -> dict:
+    """One fresh process per N: three polls, measured."""
+    from entrelignes.config import Config, FetchConfig, SourceConfig
+    from entrelignes.ingest import poll_feeds
+    from entrelignes.store import open_store, session_scope, sqlite_url
+    from entrelignes.store.sources import sync_config_sources
+
+    tmp = Path(tempfile.mkdtemp(prefix="entrelignes-bench-"))
+    engine = open_store(sqlite_url(tmp / "store.db"))
+    fetch = FetchConfig(concurrency=concurrency, per_host=concurrency, per_host_delay=0.0, timeout=30.0, total_timeout=60.0)
+    sources = tuple(SourceConfig(name=f"Outlet {i}", url=f"http://127.0.0.1:{port}/feed/{i}.xml") for i in range(feeds))
+    config = Config(data_dir=str(tmp), fetch=fetch, sources=sources)
+    started, cpu = time.perf_counter(), _cpu()
+    with session_scope(engine) as session:
+        sync_config_sources(session, config.sources, url_of=config.source_url)
+    setup = {"seconds": time.perf_counter() - started, "cpu_s": _cpu() - cpu}
+    baseline = _peak_mb()
+    now = datetime(2026, 11, 29, 6, 0, tzinfo=timezone.utc)
+    phases = {}
+    for index, name in enumerate(("first", "all_304", "changed_10pct")):
+        if name == "changed_10pct":
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/control/change?every=10").read()
+        wall, cpu = time.perf_counter(), _cpu()
+        report = poll_feeds(engine, config, force=True, now=now + timedelta(hours=index))
+        wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+        assert not report.errors, report.errors[:5]
+        assert report.sources_read == feeds
+        phases[name] = {
+            "seconds": round(wall, 3), "feeds_per_s": round(feeds / wall, 1), "cpu_s": round(cpu, 3),
+            "peak_rss_mb": round(_peak_mb(), 1), "not_modified": report.sources_not_modified, "items_read": report.items_read,
+        }
+    engine.dispose()
+    return {"feeds": feeds, "setup_sync_sources": setup, "rss_after_setup_mb": round(baseline, 1), "phases": phases}
+
+
+def sequential(count: int, port: int) -> dict:
+    import feedparser
+
+    wall, cpu = time.perf_counter(), _cpu()
+    items = 0
+    for i in range(count):
+        parsed = feedparser.parse(f"http://127.0.0.1:{port}/feed/{i}.xml")
+        items += len(parsed.entries)
+    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+    assert items == 20 * count, items
+    return {"feeds": count, "seconds": round(wall, 3), "cpu_s": round(cpu, 3), "seconds_per_feed": wall / count, "cpu_per_feed": cpu / count,
+            "peak_rss_mb": round(_peak_mb(), 1)}
+
+
+def _child(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--feeds", type=int, nargs="+", default=[1000])
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--sequential", type=int, default=100, help="feeds in the sequential feedparser sample")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--client", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--sequential-only", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        print(json.dumps(client(args.client, args.port, args.concurrency)))
+        return
+    if args.sequential_only:
+        print(json.dumps(sequential(args.sequential_only, args.port)))
+        return
+
+    server = subprocess.Popen([sys.executable, str(HERE / "feedserver.py"), "0", str(args.latency)], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(server.stdout.readline())
+        runs = [_child(["--client", str(n), "--port", str(port), "--concurrency", str(args.concurrency)]) for n in args.feeds]
+        seq = _child(["--sequential-only", str(args.sequential), "--port", str(port)])
+    finally:
+        server.terminate()
+        server.wait()
+
+    for run in runs:
+        n, phases = run["feeds"], run["phases"]
+        run["sequential_extrapolated_s"] = round(seq["seconds_per_feed"] * n, 1)
+        run["sequential_extrapolated_cpu_s"] = round(seq["cpu_per_feed"] * n, 1)
+        run["speedup_first_vs_sequential"] = round(run["sequential_extrapolated_s"] / phases["first"]["seconds"], 1)
+        run["speedup_304_vs_first"] = round(phases["first"]["seconds"] / phases["all_304"]["seconds"], 2)
+    result = {
+        "benchmark": "ingest feed polling (no page fetch)",
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "settings": {"items_per_feed": 20, "latency_s": args.latency, "concurrency": args.concurrency, "per_host": args.concurrency,
+                     "per_host_delay_s": 0.0, "sequential_sample": args.sequential},
+        "sequential_feedparser": seq,
+        "runs": runs,
+        "targets": {"304_poll_vs_first": ">= 5x faster", "first_poll_vs_sequential": ">= 20x faster", "memory": "flat from 1,000 to 10,000 feeds"},
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+
+    print(f"ingest feed polling, {args.latency * 1000:.0f} ms latency, concurrency {args.concurrency}, 20 items/feed (no page fetch)")
+    print(f"sequential feedparser.parse: {seq['feeds']} feeds in {seq['seconds']:.2f} s "
+          f"({seq['seconds_per_feed'] * 1000:.1f} ms/feed, {seq['cpu_per_feed'] * 1000:.1f} ms CPU/feed)")
+    header = f"{'feeds':>6} {'phase':>14} {'seconds':>8} {'feeds/s':>9} {'CPU s':>7} {'peak RSS MB':>12}"
+    print(header)
+    for run in runs:
+        for name, phase in run["phases"].items():
+            print(f"{run['feeds']:>6} {name:>14} {phase['seconds']:>8.2f} {phase['feeds_per_s']:>9.0f} {phase['cpu_s']:>7.2f} {phase['peak_rss_mb']:>12.1f}")
+        print(f"{run['feeds']:>6} {'sequential*':>14} {run['sequential_extrapolated_s']:>8.1f} {run['feeds'] / run['sequential_extrapolated_s']:>9.1f} "
+              f"{run['sequential_extrapolated_cpu_s']:>7.1f} {'':>12}   (*extrapolated from {seq['feeds']} feeds)")
+        print(f"       304 poll {run['speedup_304_vs_first']}x faster than first poll (target >= 5x); "
+              f"first poll {run['speedup_first_vs_sequential']}x faster than sequential (target >= 20x)")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
