@@ -164,3 +164,18 @@ def test_merge_keeps_the_older_story_id():
     assert clusterer.merged() == {"s-m2": "s-m1"}
     no_merge = cluster([a, b, c], params=ClusterParams(threshold=0.25, merge=False))
     assert no_merge["m1"] != no_merge["m2"]
+
+
+def test_a_story_that_never_goes_quiet_keeps_a_bounded_window():
+    from entrelignes.stories import ClusterParams
+
+    bridge = english_bridge()
+    c = StoryClusterer(params=ClusterParams(max_members=4))
+    for i in range(30):  # the same story every 6 hours for a week
+        src = bridge[i % 3]
+        c.add(StoryInput(f"k{i}", src.title, src.text + f" Update number {i}.", bridge[0].published + timedelta(hours=6 * i), src.source))
+    assert set(c.assignments().values()) == {"s-k0"}
+    assert c.open_articles <= 4
+    assert len(c.open_stories()["s-k0"]) == 30  # every member is still listed
+    story = c._stories["s-k0"]
+    assert story.counted == 4

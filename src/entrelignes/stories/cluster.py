@@ -78,10 +78,12 @@ class _Story:
 
     Average linkage between an article and the story's latest `max_members` members is the dot
     product of the article with these sums divided by their count: one sparse dot per story.
+    Invariant: the members still open (with vectors) are exactly the latest `counted` ones, and
+    they are exactly the ones in the sums.
     """
 
     id: str
-    members: list[str] = field(default_factory=list)
+    members: list[tuple[datetime, str]] = field(default_factory=list)  # (published, id), in order
     last: datetime | None = None
     text_sum: dict[str, float] = field(default_factory=dict)
     title_sum: dict[str, float] = field(default_factory=dict)
@@ -221,11 +223,13 @@ class StoryClusterer:
         item.story = story_id
         story = self._stories[story_id]
         self._open[article.id] = item
-        story.members.append(article.id)
+        story.members.append((article.published, article.id))
         story.last = article.published if story.last is None else max(story.last, article.published)
         self._add_to_sums(story, item)
-        if story.counted > p.max_members:  # the oldest counted member leaves the sums
-            self._add_to_sums(story, self._open[story.members[-story.counted]], -1.0)
+        if story.counted > p.max_members:
+            # the oldest counted member leaves the sums and the window: a story that never goes
+            # quiet still holds at most `max_members` vectors
+            self._evict(story.members[-story.counted][1])
         heapq.heappush(self._closing, (story.last, story_id))
         for term in item.top:
             self._postings.setdefault(term, set()).add(article.id)
@@ -250,7 +254,7 @@ class StoryClusterer:
 
     def open_stories(self) -> dict[str, list[str]]:
         """Story id -> member article ids, for the stories still open."""
-        return {sid: list(s.members) for sid, s in self._stories.items()}
+        return {sid: [m for _, m in s.members] for sid, s in self._stories.items()}
 
     @property
     def open_articles(self) -> int:
@@ -342,19 +346,23 @@ class StoryClusterer:
     def _merge(self, a: str, b: str) -> str:
         """Merge two open stories; the one that started first keeps its id."""
         sa, sb = self._stories[a], self._stories[b]
-        first_a = (self._open[sa.members[0]].published, sa.members[0])
-        first_b = (self._open[sb.members[0]].published, sb.members[0])
-        keep, gone = (sa, sb) if first_a <= first_b else (sb, sa)
-        members = keep.members + gone.members
-        members.sort(key=lambda m: (self._open[m].published, m))
+        keep, gone = (sa, sb) if sa.members[0] <= sb.members[0] else (sb, sa)
+        members = sorted(keep.members + gone.members)
         keep.members = members
         keep.last = max(keep.last, gone.last)  # type: ignore[type-var]
         keep.text_sum, keep.title_sum, keep.entity_sum, keep.counted = {}, {}, {}, 0
-        for m in members[-self.params.max_members :]:
-            self._add_to_sums(keep, self._open[m])
-        for m in gone.members:
-            self._open[m].story = keep.id
+        for _, m in gone.members:
             self._assign[m] = keep.id
+            if m in self._open:
+                self._open[m].story = keep.id
+        # the latest `max_members` of the union were among the latest of their own story, so
+        # they are all open; they form the new sums and the older ones leave the window
+        latest = {m for _, m in members[-self.params.max_members :]}
+        for _, m in members:
+            if m in latest:
+                self._add_to_sums(keep, self._open[m])
+            else:
+                self._evict(m, from_sums=False)
         del self._stories[gone.id]
         self._merged[gone.id] = keep.id
         heapq.heappush(self._closing, (keep.last, keep.id))
@@ -372,17 +380,24 @@ class StoryClusterer:
         story = self._stories.pop(sid, None)
         if story is None:
             return
-        for aid in story.members:
-            item = self._open.pop(aid, None)
-            if item is None:
-                continue
-            for term in item.top:
-                posting = self._postings.get(term)
-                if posting is not None:
-                    posting.discard(aid)
-                    if not posting:
-                        del self._postings[term]
-            self._dedup.remove(aid)
+        for _, aid in story.members:
+            self._evict(aid)
+
+    def _evict(self, aid: str, *, from_sums: bool = True) -> None:
+        """Drop one article's vectors, index entries and MinHash (its assignment stays)."""
+        item = self._open.pop(aid, None)
+        if item is None:
+            return
+        story = self._stories.get(item.story)
+        if story is not None and from_sums:  # an open member is always in its story's sums
+            self._add_to_sums(story, item, -1.0)
+        for term in item.top:
+            posting = self._postings.get(term)
+            if posting is not None:
+                posting.discard(aid)
+                if not posting:
+                    del self._postings[term]
+        self._dedup.remove(aid)
 
 
 def cluster(articles: Iterable[StoryInput], **kw) -> dict[str, str]:
