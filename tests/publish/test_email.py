@@ -22,7 +22,7 @@ from entrelignes.publish.subscriptions import (
 )
 from entrelignes.store import session_scope
 from entrelignes.store.deliveries import deliveries
-from entrelignes.store.schema import Subscriber
+from entrelignes.store.schema import Delivery
 from entrelignes.store.subscribers import get_by_email
 
 FAST = {"email_options": {"backoff": 0.01}}
@@ -152,7 +152,7 @@ def test_hard_refusals_disable_an_address_after_the_threshold(config, engine, sm
         assert gone.status == "disabled" and gone.failures == 3
         assert [r.status for r in deliveries(session, "2026-03-10-morning", "email").values() if r.recipient == "gone@example.org"] == ["failed"]
         assert "550" in next(r.error for r in deliveries(session, "2026-03-10-morning", "email").values() if r.recipient == "gone@example.org")
-        assert "2026-03-13-morning" not in {r.edition_id for r in session.query(__import__("entrelignes.store.schema", fromlist=["Delivery"]).Delivery).filter_by(recipient="gone@example.org")}
+        assert "2026-03-13-morning" not in {r.edition_id for r in session.query(Delivery).filter_by(recipient="gone@example.org")}
     assert len(smtp_server.to("fine@example.org")) == 1 + 4
 
 

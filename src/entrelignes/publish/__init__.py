@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 
 from entrelignes.config import Config
 from entrelignes.publish.files import write_edition_files
-from entrelignes.publish.telegram import ChannelReport
+from entrelignes.publish.report import ChannelReport
 from entrelignes.store import session_scope
 from entrelignes.store.locks import PUBLICATION, exclusive
 from entrelignes.store.schema import Edition

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import smtplib
-import socket
 import ssl
 import time
 from email.message import EmailMessage
@@ -27,13 +26,12 @@ from sqlalchemy import Engine
 from entrelignes.config import Config, EmailConfig
 from entrelignes.editions.render import edition_title, render_email_html, render_email_text
 from entrelignes.publish.subscriptions import unsubscribe_url
-from entrelignes.publish.telegram import ChannelReport
+from entrelignes.publish.report import ChannelReport
 from entrelignes.store import deliveries, session_scope
 from entrelignes.store import subscribers as subscriber_queries
 
 CHANNEL = "email"
 _FATAL = (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
-_TRANSIENT = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, socket.timeout, TimeoutError, OSError)
 
 
 def email_enabled(config: Config) -> bool:
@@ -103,12 +101,16 @@ class Mailer:
                 problem = error
             except (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused):
                 raise  # our account or sender address is refused: no use retrying
-            except (smtplib.SMTPResponseException, *_TRANSIENT) as error:
+            except OSError as error:  # the connection dropped, timed out or was refused; other SMTP errors
                 problem = error
                 self.close()
             if attempt < attempts:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
         raise problem
+
+
+def _sender_domain(config: Config) -> str:
+    return parseaddr(config.email.sender)[1].rpartition("@")[2] or "localhost"
 
 
 def _message(config: Config, *, to: str, subject: str, text: str, html: str | None = None, headers: dict[str, str] | None = None, message_id: str | None = None) -> EmailMessage:
@@ -117,8 +119,7 @@ def _message(config: Config, *, to: str, subject: str, text: str, html: str | No
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    sender_domain = parseaddr(config.email.sender)[1].rpartition("@")[2] or "localhost"
-    message["Message-ID"] = message_id or make_msgid(domain=sender_domain)
+    message["Message-ID"] = message_id or make_msgid(domain=_sender_domain(config))
     for name, value in (headers or {}).items():
         message[name] = value
     message.set_content(text)
@@ -135,13 +136,12 @@ def edition_message(config: Config, edition: dict[str, Any], subscriber: Any) ->
     headers = {
         "List-Unsubscribe": f"<{link}>" + (f", <mailto:{sender_address}?subject=unsubscribe>" if sender_address else ""),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"{config.editions.title} <editions.{parseaddr(config.email.sender)[1].rpartition('@')[2] or 'localhost'}>",
+        "List-Id": f"{config.editions.title} <editions.{_sender_domain(config)}>",
         "Auto-Submitted": "auto-generated",
     }
     # the same Message-ID whenever this edition goes to this address: a resend after a crash
     # is recognisable (and often merged) by the receiving side
     key = hashlib.sha256(f"{edition['id']}\0{subscriber.email}".encode()).hexdigest()[:24]
-    domain = sender_address.rpartition("@")[2] or "localhost"
     return _message(
         config,
         to=subscriber.email,
@@ -149,7 +149,7 @@ def edition_message(config: Config, edition: dict[str, Any], subscriber: Any) ->
         text=render_email_text(edition, unsubscribe_url=link, web_url=web),
         html=render_email_html(edition, unsubscribe_url=link, web_url=web),
         headers=headers,
-        message_id=f"<{edition['id']}.{key}@{domain}>",
+        message_id=f"<{edition['id']}.{key}@{_sender_domain(config)}>",
     )
 
 

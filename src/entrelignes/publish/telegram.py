@@ -21,7 +21,6 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -29,6 +28,7 @@ from sqlalchemy import Engine
 
 from entrelignes.config import Config, TelegramConfig
 from entrelignes.editions.render import render_telegram
+from entrelignes.publish.report import ChannelReport
 from entrelignes.store import deliveries, session_scope
 
 CHANNEL = "telegram"
@@ -41,28 +41,6 @@ class TelegramFailure(Exception):
     def __init__(self, message: str, *, final: bool):
         super().__init__(message)
         self.final = final
-
-
-@dataclass
-class ChannelReport:
-    channel: str
-    sent: int = 0
-    edited: int = 0
-    deleted: int = 0
-    already: int = 0  # parts or recipients done by an earlier run
-    failed: int = 0  # not delivered yet: the next run tries again
-    refused: int = 0  # refused for good by the recipient's server (counted towards disabling it)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def __str__(self) -> str:
-        done = f"{self.sent} sent" + (f", {self.edited} edited" if self.edited else "") + (f", {self.deleted} deleted" if self.deleted else "")
-        done += f", {self.already} already sent" if self.already else ""
-        done += f", {self.refused} refused" if self.refused else ""
-        return f"{self.channel}: {done}" + (f", {self.failed} failed" if self.failed else "") + (f" ({'; '.join(self.errors[:3])})" if self.errors else "")
 
 
 def telegram_token(config: TelegramConfig) -> str:
