@@ -5,6 +5,9 @@ order; each unit is read into *raw documents* (plain dicts, so they travel betwe
 and into Ray as they are). Reading is cheap I/O: HTML is carried raw and extracted by the
 workers, beside the analysis, so the expensive steps are the parallel ones.
 
+Text files, JSONL records and their fields follow `entrelignes.documents` (what `entrelignes
+analyze FILE` reads), so a file that command takes is an archive this one takes.
+
 Every raw document has a stable `article_id`: the hash of its URL when it has one (as the live
 desk keys articles), else of its place in the archive (`source#doc_id`). The same archive read
 twice gives the same ids in the same order, which is what lets a rerun skip what is stored and
@@ -168,15 +171,6 @@ def read_unit(unit: Unit | dict) -> Iterator[dict[str, object]]:
 
 def _read_file(unit: Unit, suffix: str) -> Iterator[dict[str, object]]:
     doc_id = unit.source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    if suffix in TEXT_SUFFIXES and not unit.member:  # a text file on disk: as `entrelignes analyze` reads it
-        from entrelignes.documents import DocumentError, read_documents
-
-        for document in read_documents(Path(unit.path)):
-            if isinstance(document, DocumentError):
-                yield _raw(unit, 0, doc_id, error=document.reason)
-            else:
-                yield _raw(unit, 0, doc_id, title=document.title, text=document.text, language=document.language)
-        return
     with _open(unit) as stream:
         raw = stream.read(MAX_DOCUMENT_BYTES + 1)
     if len(raw) > MAX_DOCUMENT_BYTES:
@@ -190,6 +184,8 @@ def _read_file(unit: Unit, suffix: str) -> Iterator[dict[str, object]]:
     if suffix in HTML_SUFFIXES:
         yield _raw(unit, 0, doc_id, html=content)  # extracted by the workers
         return
+    # as entrelignes.documents reads a text file: the first line is the title. (Not imported from
+    # there: it pulls in the stories stage, seconds of imports in every Ray reading process.)
     title = content.strip().partition("\n")[0].strip()
     yield _raw(unit, 0, doc_id, title=title, text=content)
 

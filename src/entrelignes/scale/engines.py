@@ -14,6 +14,7 @@ so the output does not depend on the engine or on the number of workers.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -154,7 +155,7 @@ class _RayWorker:
 def result_schema():
     import pyarrow as pa
 
-    kinds = {"position": pa.int64(), "quotes": pa.int32(), "entities": pa.int32()}
+    kinds = {"position": pa.int64(), "quotes": pa.int32(), "entities": pa.int32(), "done_at": pa.float64()}
     return pa.schema([(name, kinds.get(name, pa.string())) for name in RESULT_COLUMNS])
 
 
@@ -187,6 +188,7 @@ def run_ray(units: Sequence[Unit], *, models: dict[str, str] | None, skip: set[s
     if not units:
         return
     start_ray(address, workers, runtime_env)
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # the run's own summary is enough
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # archive order in, archive order out
     context.enable_progress_bars = False

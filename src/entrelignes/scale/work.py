@@ -9,14 +9,16 @@ costs the batch. Rows are flat and JSON-ready, so they go to Parquet and to the 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 # the columns of a result row, in order (the Parquet schema; see RESULT_SCHEMA in sinks.py)
 RESULT_COLUMNS = (
     "article_id", "source", "position", "doc_id", "url", "outlet", "published", "title", "language",
-    "quotes", "entities", "analysis", "error", "stage",
+    "quotes", "entities", "analysis", "error", "stage", "done_at",
 )
+# done_at: when the worker finished the row's batch (time.time()); for measuring only, never stored
 
 
 def error_row(raw: dict[str, Any], stage: str, reason: str) -> dict[str, Any]:
@@ -24,7 +26,7 @@ def error_row(raw: dict[str, Any], stage: str, reason: str) -> dict[str, Any]:
         "article_id": raw.get("article_id", ""), "source": raw.get("source", ""), "position": int(raw.get("position") or 0),
         "doc_id": str(raw.get("doc_id", "")), "url": raw.get("url", ""), "outlet": raw.get("outlet", ""),
         "published": raw.get("published", ""), "title": raw.get("title", ""), "language": raw.get("language", ""),
-        "quotes": 0, "entities": 0, "analysis": "", "error": reason[:2000], "stage": stage,
+        "quotes": 0, "entities": 0, "analysis": "", "error": reason[:2000], "stage": stage, "done_at": 0.0,
     }
 
 
@@ -70,7 +72,11 @@ class BatchWorker:
             rows.append(None)  # filled in below, in order
             prepared.append(raw)
         analysed = iter(self._analyse(prepared))
-        return [row if row is not None else next(analysed) for row in rows]
+        done = [row if row is not None else next(analysed) for row in rows]
+        finished = time.time()
+        for row in done:
+            row["done_at"] = finished
+        return done
 
     def _analyse(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         from entrelignes.records import to_dict

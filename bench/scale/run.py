@@ -1,0 +1,202 @@
+"""Scale benchmark: articles/s of backfill (extract + analyze) with 1 and 2 workers, on Ray and
+on the local process pool, next to a plain single-process loop, all in the same run.
+
+    .venv/bin/python bench/scale/run.py [--limit N] [--corpus wikinews-fr|newsarticles|all] [--no-ray]
+
+Reads ../shared (relative to the repo root): corpus/wikinews-fr (French, the spaCy path) and
+eval/stories-en/NewsArticles.zip (English: no English model is configured, so the rule
+fallback path). Writes bench/results/scale.json and prints a summary.
+
+Each run is timed two ways:
+- wall: the whole job, model loading and worker start included (Ray's own start is not:
+  on a cluster it is already running);
+- steady: articles/s once work flows, from the end of each worker's first batch to the last
+  document (by the time the worker finished it), which is the rate
+  that matters for a long backfill and the one the targets are judged on
+  (2 workers >= 1.7x one worker; Ray at 1 worker <= 10% slower than the plain loop).
+The plain loop is `Analyzer.analyze` over the documents, one by one, in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from bench.common import write_result  # noqa: E402
+
+CORPORA = {
+    "wikinews-fr": {"path": "corpus/wikinews-fr", "include": ["*/*/*.txt"], "limit": 300},
+    "newsarticles": {"path": "eval/stories-en/NewsArticles.zip", "include": [], "limit": 600},
+}
+BATCH = 16
+
+
+def load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def plain_loop(archive: Path, include: list[str], limit: int) -> dict:
+    """The baseline: read, then analyze one document after the other, in this process."""
+    from itertools import islice
+
+    from entrelignes.analyze import Analyzer
+    from entrelignes.scale.archives import read_archives
+    from entrelignes.scale.work import _extracted
+
+    started = time.perf_counter()
+    analyzer = Analyzer()
+    for language in analyzer.models:
+        analyzer.nlp(language)
+    loaded = time.perf_counter()
+    done = errors = 0
+    stamps: list[float] = []
+    for raw in islice(read_archives([archive], include), limit):
+        try:
+            if raw["error"]:
+                raise ValueError(raw["error"])
+            raw = _extracted(raw)
+            analyzer.analyze(raw["article_id"], raw["title"], raw["text"], raw["language"])
+            done += 1
+        except ValueError:
+            errors += 1
+        stamps.append(time.time())
+    ended = time.perf_counter()
+    total = done + errors
+    return {
+        "engine": "plain", "workers": 1, "documents": total, "analysed": done, "errors": errors,
+        "wall_s": round(ended - started, 2), "startup_s": round(loaded - started, 2),
+        "wall_rate": round(total / (ended - started), 2),
+        "steady_rate": steady_rate([t for t in stamps]),
+    }
+
+
+def steady_rate(stamps: list[float], workers: int = 1) -> float:
+    """Documents per second once work flows: from the end of every worker's first batch to the
+    last document, by the times the workers finished them (not when the driver received them,
+    which comes in bursts)."""
+    stamps = sorted(stamps)
+    skip = workers * BATCH
+    if len(stamps) <= skip:
+        return 0.0
+    span = stamps[-1] - stamps[skip - 1]
+    return round((len(stamps) - skip) / span, 2) if span > 0 else 0.0
+
+
+def engine_run(engine: str, workers: int, archive: Path, include: list[str], limit: int) -> dict:
+    from entrelignes.scale import backfill
+
+    out = Path(tempfile.mkdtemp(prefix="scale-bench-")) / "results.parquet"
+    stamps: list[float] = []
+    try:
+        report = backfill([archive], engine=engine, workers=workers, out=out, include=include, limit=limit,
+                          batch_size=BATCH, on_row=lambda row: stamps.append(row["done_at"]))
+    finally:
+        shutil.rmtree(out.parent, ignore_errors=True)
+    total = report.analysed + report.errors
+    return {
+        "engine": engine, "workers": workers, "documents": total, "analysed": report.analysed, "errors": report.errors,
+        "wall_s": round(report.seconds, 2), "wall_rate": round(report.rate, 2),
+        "steady_rate": steady_rate(stamps, workers),
+    }
+
+
+def bench_corpus(name: str, archive: Path, include: list[str], limit: int, with_ray: bool) -> dict:
+    runs = []
+
+    def record(result: dict) -> None:
+        result["load_before"] = load_before
+        result["load_after"] = load()
+        runs.append(result)
+        print(f"  {result['engine']:>6} x{result['workers']}: {result['documents']} docs, wall {result['wall_s']:.1f} s "
+              f"({result['wall_rate']:.2f}/s), steady {result['steady_rate']:.2f}/s, load {load_before}->{result['load_after']}", flush=True)
+
+    load_before = load()
+    record(plain_loop(archive, include, limit))
+    for engine in ("local", "ray") if with_ray else ("local",):
+        for workers in (1, 2):
+            load_before = load()
+            record(engine_run(engine, workers, archive, include, limit))
+    load_before = load()
+    again = plain_loop(archive, include, limit)  # the baseline again: did the machine change meanwhile?
+    again["engine"] = "plain (again)"
+    record(again)
+    return {"corpus": name, "limit": limit, "runs": runs, **ratios(runs)}
+
+
+def ratios(runs: list[dict]) -> dict:
+    rate = {(r["engine"], r["workers"]): r["steady_rate"] for r in runs}
+    plain = (rate[("plain", 1)] + rate.get(("plain (again)", 1), rate[("plain", 1)])) / 2
+    result = {"plain_rate": round(plain, 2)}
+    for engine in ("local", "ray"):
+        one, two = rate.get((engine, 1)), rate.get((engine, 2))
+        if one and two:
+            result[f"{engine}_speedup_2_workers"] = round(two / one, 3)
+        if one and plain:
+            result[f"{engine}_overhead_1_worker"] = round(1 - one / plain, 3)  # share slower than the plain loop
+    return result
+
+
+def projection(per_core: float, overhead: float = 0.0) -> dict:
+    """Hours for 1,000,000 articles on N cores at the measured per-core rate (linear scaling)."""
+    per_core *= 1 - max(0.0, overhead)
+    return {str(n): round(1_000_000 / (per_core * n) / 3600, 1) for n in (1, 2, 8, 32, 128)} if per_core else {}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, default=None, help="documents per corpus (default: 300 wikinews, 600 NewsArticles)")
+    parser.add_argument("--corpus", choices=[*CORPORA, "all"], default="all")
+    parser.add_argument("--no-ray", action="store_true", help="only the plain loop and the local engine")
+    args = parser.parse_args()
+    shared = ROOT.parent / "shared"
+    with_ray = not args.no_ray
+    if with_ray:
+        try:
+            from entrelignes.scale.engines import start_ray
+
+            start_ray(None, 2)  # outside the timings: a cluster is already up when a backfill starts
+        except ImportError:
+            print("Ray is not installed (entrelignes[ray]): local engine only")
+            with_ray = False
+    results = []
+    for name, spec in CORPORA.items():
+        if args.corpus not in ("all", name):
+            continue
+        archive = shared / spec["path"]
+        if not archive.exists():
+            print(f"skipped {name}: {archive} not found (../shared beside the project)")
+            continue
+        limit = args.limit or spec["limit"]
+        print(f"== {name} ({limit} documents, {os.cpu_count()} CPUs)", flush=True)
+        results.append(bench_corpus(name, archive, spec["include"], limit, with_ray))
+    if not results:
+        sys.exit("skipped: no reference corpus found")
+    french = next((r for r in results if r["corpus"] == "wikinews-fr"), results[0])
+    summary = {
+        "cpus": os.cpu_count(), "batch_size": BATCH, "corpora": results,
+        "projection_hours_1M_articles": projection(french["plain_rate"], french.get("ray_overhead_1_worker", 0.0)),
+    }
+    path = write_result("scale", summary)
+    print("\nsummary (steady articles/s; speed-up of 2 workers over 1; Ray/local slowdown at 1 worker vs the plain loop)")
+    for result in results:
+        line = f"  {result['corpus']}: plain {result['plain_rate']:.2f}/s"
+        for engine in ("local", "ray"):
+            if f"{engine}_speedup_2_workers" in result:
+                line += f"; {engine} x2 speed-up {result[f'{engine}_speedup_2_workers']:.2f} (target >= 1.7)"
+                line += f", 1-worker overhead {result[f'{engine}_overhead_1_worker']:+.1%} (target <= 10%)"
+        print(line)
+    print(f"  1,000,000 French articles, hours by cores: {summary['projection_hours_1M_articles']}")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
