@@ -120,24 +120,11 @@ def create_app(config: Config, engine: Engine, *, fetch_transport: Any = None) -
     )
     app.state.web = web
 
-    @app.middleware("http")
-    async def plumbing(request: Request, call_next):
-        session = web.sessions.load(request.cookies.get(SESSION_COOKIE))
-        request.state.session = session
-        request.state.session_before = dict(session)
-        request.state.lang = i18n.pick_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
-        response = await call_next(request)
-        if request.state.session != request.state.session_before:
-            response.set_cookie(
-                SESSION_COOKIE, web.sessions.dump(request.state.session), max_age=SESSION_MAX_AGE,
-                httponly=True, secure=web.secure_cookies, samesite="lax", path="/",
-            )
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path.startswith(("/desk", "/login", "/api/desk")):
-            response.headers["Cache-Control"] = "no-store"
-        response.headers.setdefault("Vary", "Accept-Language, Cookie")
-        return response
+    app.add_middleware(Plumbing, web=web)
+    try:  # load the story helpers now, not on the first reader's request
+        import entrelignes.stories  # noqa: F401
+    except ImportError:  # pragma: no cover
+        pass
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):
@@ -161,6 +148,53 @@ def create_app(config: Config, engine: Engine, *, fetch_transport: Any = None) -
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
+
+
+class Plumbing:
+    """Pure ASGI middleware: loads the signed session and the reader's language into the
+    request state, then adds the security headers and, when the session changed, its cookie."""
+
+    def __init__(self, app, web: Web) -> None:
+        self.app, self.web = app, web
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from starlette.datastructures import MutableHeaders
+        from starlette.requests import HTTPConnection
+
+        web = self.web
+        connection = HTTPConnection(scope)
+        session = web.sessions.load(connection.cookies.get(SESSION_COOKIE))
+        state = scope.setdefault("state", {})
+        state["session"], state["session_before"] = session, dict(session)
+        state["lang"] = i18n.pick_language(connection.cookies.get(LANG_COOKIE), connection.headers.get("accept-language"))
+        path = scope.get("path", "")
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if state["session"] != state["session_before"]:
+                    from http.cookies import SimpleCookie
+
+                    cookie = SimpleCookie()
+                    cookie[SESSION_COOKIE] = web.sessions.dump(state["session"])
+                    morsel = cookie[SESSION_COOKIE]
+                    morsel["max-age"], morsel["path"], morsel["httponly"], morsel["samesite"] = SESSION_MAX_AGE, "/", True, "lax"
+                    if web.secure_cookies:
+                        morsel["secure"] = True
+                    headers.append("set-cookie", morsel.OutputString())
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+                if path.startswith(("/desk", "/login", "/api/desk")):
+                    headers["Cache-Control"] = "no-store"
+                if "vary" not in headers:
+                    headers["Vary"] = "Accept-Language, Cookie"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _plain_errors(error: RequestValidationError) -> list[dict[str, Any]]:

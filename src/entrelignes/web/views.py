@@ -217,7 +217,7 @@ def story(session: Session, config: Config, story_id: str, *, boilerplate: bool 
     }
 
 
-CONTRAST_ARTICLES, CONTRAST_CHARS = 30, 800
+CONTRAST_ARTICLES, CONTRAST_CHARS = 24, 600
 
 
 def _contrast(rows) -> dict[str, list]:
