@@ -284,8 +284,9 @@ class FrenchQuoteRules:
         """Fallback: the nearest name / subject on the left, in the same sentence, outside quotes."""
         doc = self.doc
         s_start = self.sent_bounds(v)[0]
+        np_head = None
         k = v.i - 1
-        while k >= 0 and doc[k].idx >= s_start and k > v.i - 25:
+        while k >= 0 and doc[k].idx >= s_start and k > v.i - 40:
             t = doc[k]
             if self.in_quote(t.idx) or t.text in "«»":
                 k -= 1
@@ -297,8 +298,11 @@ class FrenchQuoteRules:
                 continue
             if t.ent_type_ in ("PER", "ORG") or t.dep_ in ("nsubj", "nsubj:pass") and fold(t.text) not in ("qui", "que"):
                 return t
+            if np_head is None and t.pos_ in ("NOUN", "PROPN") and k >= 1 and doc[k - 1].pos_ == "DET" and (
+                    k < 2 or doc[k - 2].pos_ != "ADP" and fold(doc[k - 2].text) not in ("de", "du", "des", "d'")):
+                np_head = t  # a noun phrase that is not inside a prepositional phrase
             k -= 1
-        return None
+        return np_head
 
     def clause_end(self, start: int, sent_end: int) -> int:
         """Where reported content starting at `start` stops: sentence end, ';', or the next attribution."""
