@@ -356,6 +356,13 @@ class FrenchQuoteRules:
         return rq
 
     def speaker_of_verb(self, v: Token) -> tuple[str | None, str, str | None]:
+        if "Part" in v.morph.get("VerbForm") and "Pres" in v.morph.get("Tense") and v.i > 0 \
+                and (self.doc[v.i - 1].text == "," or fold(self.doc[v.i - 1].text) == "en"):
+            s_start = self.sent_bounds(v)[0]
+            prior = [r for r in self.out if s_start <= r.cue_start < v.idx and r.speaker]
+            if prior:  # "EDF précise que …, ajoutant que …"
+                r = prior[-1]
+                return r.speaker, r.speaker_type, r.role
         subj = self.subject(v)
         if subj is None:
             return None, "none", None
@@ -419,14 +426,12 @@ class FrenchQuoteRules:
             if lem in _INF_VERBS:
                 k = v.i + 1
                 steps = 0
-                while k < len(doc) and steps < 8 and doc[k].idx < s_end and (
+                # an object, addressee or agent phrase may sit between the verb and its infinitive:
+                # "accuse l'Elysée de", "a demandé aux boutiques de", "accusée par X de"
+                while k < len(doc) and steps < 14 and doc[k].idx < s_end and (
                         fold(doc[k].text) in _SKIP_AFTER_VERB or doc[k].pos_ in ("ADV", "DET", "PROPN", "NOUN", "ADJ")
-                        or fold(doc[k].text) in ("de", "d'", "a", "à", "ne", "n'", "pas", "plus", "jamais", "par")
+                        or fold(doc[k].text) in ("de", "d'", "a", "à", "au", "aux", "ne", "n'", "pas", "plus", "jamais", "par")
                         or doc[k].text in _CLITICS):
-                    if doc[k].pos_ in ("DET", "PROPN", "NOUN", "ADJ") and fold(doc[k].text) not in ("de", "d'", "pas", "plus", "jamais"):
-                        # an object or agent phrase ("accuse l'Elysée de", "accusée par X de") is only
-                        # allowed when a de/à + infinitive follows it
-                        pass
                     k += 1
                     steps += 1
                 if k < len(doc) and doc[k].idx < s_end and "Inf" in doc[k].morph.get("VerbForm") and not self.in_quote(doc[k].idx):
@@ -434,12 +439,23 @@ class FrenchQuoteRules:
                     while j - 1 > v.i and (fold(doc[j - 1].text) in ("ne", "n'", "pas", "plus", "jamais") or doc[j - 1].pos_ == "ADV"):
                         j -= 1
                     gap = [x for x in doc[v.i + 1 : j] if x.pos_ in ("DET", "PROPN", "NOUN", "ADJ")]
-                    if gap and fold(doc[j - 1].text) not in ("de", "d'", "a", "à"):
+                    addressee = v.i + 1 < j and fold(doc[v.i + 1].text) in ("a", "au", "aux")
+                    if gap and fold(doc[j - 1].text) not in ("de", "d'", "a", "à") and not addressee:
                         continue
                     cs = doc[j].idx
                     ce = self.clause_end(cs, s_end)
                     cue_s, cue_e, cue = self.verb_group(v)
                     self.add(cs, ce, "indirect", self.speaker_of_verb(v), cue, (cue_s, cue_e))
+                    continue
+            # "appelle à la grève", "a appelé à un rassemblement": a call is reported speech
+            if lem in ("appeler", "inviter", "exhorter") and v.i + 2 < len(doc) and fold(doc[v.i + 1].text) in ("a", "au", "aux") \
+                    and doc[v.i + 1].pos_ == "ADP" and not self.in_quote(doc[v.i + 1].idx):
+                nxt = doc[v.i + 2] if fold(doc[v.i + 1].text) == "a" else doc[v.i + 1]
+                if nxt.pos_ in ("DET", "NOUN") and fold(doc[v.i + 1].text) == "a" or nxt.text.lower() in ("au", "aux"):
+                    cs = doc[v.i + 2].idx if fold(doc[v.i + 1].text) == "a" else doc[v.i + 1].idx
+                    ce = self.clause_end(cs, s_end)
+                    cue_s, cue_e, cue = self.verb_group(v)
+                    self.add(cs, ce, "indirect", self.speaker_of_verb(v), cue + " " + doc[v.i + 1].text, (cue_s, cue_e))
                     continue
             # inverted incise: "<content>, a déclaré X" / "<content>, estime-t-il"
             cue_s, cue_e, cue = self.verb_group(v)

@@ -115,6 +115,8 @@ def quote_spans(text: str) -> list[QuoteSpan]:
 
 # --- sentences ----------------------------------------------------------------------------
 
+# words that start a sentence, not a name: "… la bombe H. La Corée du Sud …" splits there
+_SENT_STARTERS = frozenset("le la les l'un un une des il elle ils elles ce cette ces selon en dans pour mais the a an he she it they".split())
 _ABBREV = re.compile(r"(?:\b(?:M|Mme|Mlle|Dr|Pr|St|Ste|Me|Mr|Mrs|Ms|No|art|etc|cf|vs|av|J\.-C|env)|\b[A-Z])\.$")
 
 
@@ -150,7 +152,8 @@ def sentence_spans(text: str, quotes: list[QuoteSpan] | None = None) -> list[tup
                     k += 1
                 nxt = text[k : k + 1]
                 if nxt == "\n" or nxt == "" or nxt.isupper() or nxt.isdigit() or nxt in "«“\"—–-([":
-                    if not (c == "." and _ABBREV.search(text[max(0, i - 6) : i + 1])):
+                    nxt_word = text[k : k + 12].split(" ", 1)[0].lower()
+                    if not (c == "." and _ABBREV.search(text[max(0, i - 6) : i + 1])) or nxt_word in _SENT_STARTERS:
                         cut = j
         if cut is not None:
             s, e = start, cut
