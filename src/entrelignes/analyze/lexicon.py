@@ -180,6 +180,18 @@ chercheurs proche entourage interlocuteur homme femme personne personnes gens fa
 famille individu suspect suspects coupable victime victimes
 """.split())
 
+# Other nouns for people who may speak ("le champion", "l'auteur"), for incise subjects.
+HUMAN_NOUNS = frozenset(fold(w) for w in """
+champion championne joueur joueuse auteur autrice écrivain chanteur chanteuse acteur actrice
+artiste journaliste présentateur présentatrice politologue sociologue économiste historien
+historienne professeur professeure chef patron ministre élu pilote coureur coureuse athlète
+entraîneur sportif sportive survivant survivante rescapé rescapée otage père mère fils fille
+frère soeur sœur mari épouse veuve ami amie député avocat procureur juge maire policier
+gendarme militaire soldat pompier infirmier infirmière chirurgien archéologue anthropologue
+physicien biologiste astronome ingénieur fondateur président directeur porte-parole cinéaste
+réalisateur réalisatrice
+""".split())
+
 # Surname-less honorifics stripped from names ("M. Dupont" -> "Dupont").
 HONORIFICS = frozenset(fold(w) for w in "M. Mme Mlle Me Dr Pr Monsieur Madame Mademoiselle Maître".split())
 FEMININE_HONORIFICS = frozenset(fold(w) for w in "Mme Mlle Madame Mademoiselle".split())

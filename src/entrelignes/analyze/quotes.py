@@ -20,6 +20,7 @@ from spacy.tokens import Doc, Token
 
 from entrelignes.analyze.lexicon import (
     ANON_NOUNS,
+    HUMAN_NOUNS,
     FRAGMENT_VERBS,
     INCISE_ONLY,
     NOT_SPEECH,
@@ -51,6 +52,11 @@ estimations estimation communiqué propos déclarations déclaration témoignage
 """.split())
 _LEAD_CONNECTIVE = __import__("re").compile(r"\s*,?\s*(?:(?:bien qu[e']|mais|et|car|puisque|même si|alors que|tandis que)\s*,?\s*)?(?:(?:dans|en|pour)\s[^,]{1,30},\s*)?")
 _SELON_LEAD = __import__("re").compile(r"\s*,?\s*(?:selon|d'après|d’après)\s[^,.;«]{1,60},\s*", __import__("re").I)
+_TIME_WORDS = frozenset(fold(w) for w in """
+lundi mardi mercredi jeudi vendredi samedi dimanche matin soir soirée nuit jour journée semaine mois
+année an hier aujourd'hui demain janvier février mars avril mai juin juillet août septembre octobre
+novembre décembre heure heures week-end
+""".split())
 _PASSIVE_AUX = frozenset({"été", "ete", "est", "sont", "était", "etait", "étaient", "etaient", "sera", "seront", "fut"})
 
 
@@ -233,6 +239,29 @@ class FrenchQuoteRules:
                 return None
             return None
         return None
+
+    def _plausible_inverted(self, subj: Token, s_start: int, cue_s: int) -> bool:
+        """An incise « …, a annoncé X » needs a clause before the comma (a finite verb outside a
+        relative clause) and a speaker-like X: not a date ("ce vendredi"), not "son forfait"."""
+        doc = self.doc
+        if subj.text.lower() in _CLITICS:
+            return True
+        f, lf = fold(subj.text), fold(subj.lemma_)
+        if f in _TIME_WORDS or lf in _TIME_WORDS:
+            return False
+        det = [c for c in subj.children if c.dep_ == "det"]
+        if det and (fold(det[0].text) in ("son", "sa", "ses", "leur", "leurs", "mon", "ma", "mes", "notre", "nos")):
+            return False
+        if not (subj.ent_type_ or subj.pos_ == "PROPN" or f in ROLE_NOUNS or lf in ROLE_NOUNS or f in ORG_NOUNS
+                or lf in ORG_NOUNS or f in ANON_NOUNS or lf in ANON_NOUNS or f in HUMAN_NOUNS or lf in HUMAN_NOUNS
+                or any(c.ent_type_ == "PER" for c in subj.subtree)):
+            return False
+        for t in self.tokens_in(s_start, cue_s):
+            if t.pos_ in ("VERB", "AUX") and "Fin" in t.morph.get("VerbForm") and not self.in_quote(t.idx):
+                before = [fold(x.text) for x in doc[max(0, t.i - 3) : t.i]]
+                if not any(b in ("qui", "que", "qu'", "dont", "ou") for b in before):
+                    return True
+        return any(q.open >= s_start and q.close < cue_s for q in self.quotes)
 
     def subject(self, v: Token, depth: int = 0) -> Token | None:
         """Head token of whoever speaks through verb v (subject, agent, or clitic)."""
@@ -463,6 +492,8 @@ class FrenchQuoteRules:
             subj = self.inverted_subject(v) if prev.endswith(",") and self.has_aux_or_finite(v) else None
             if subj is not None and any(c.dep_ == "obj" and c.i > subj.i and c.i != subj.i for c in v.children):
                 subj = None  # "…, ont démenti le soir même ces allégations": a transitive verb, not an incise
+            if subj is not None and not self._plausible_inverted(subj, s_start, cue_s):
+                subj = None
             if subj is not None and cue_s > s_start:
                 before_end = len(prev) - 1
                 seg_start = s_start
