@@ -9,6 +9,16 @@ from entrelignes.publish import publish_edition
 from entrelignes.store import open_store, session_scope
 from entrelignes.store.schema import Edition
 
+def _warm_up() -> None:
+    """Compile the page templates once in the fork server, so each child starts sending sooner."""
+    from entrelignes.editions.render import _ENV
+
+    for name in _ENV.list_templates():
+        _ENV.get_template(name)
+
+
+_warm_up()
+
 PRELOAD = ["entrelignes.publish", "entrelignes.publish.telegram", "entrelignes.publish.mail", "entrelignes.store", "telegram", "crash_worker"]
 
 

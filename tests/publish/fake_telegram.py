@@ -154,7 +154,7 @@ class FakeTelegram:
         self.lock = threading.Lock()
         self._last: dict[int, float] = {}
         self._next_id = 1
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -317,6 +317,14 @@ class FakeTelegram:
                 self.connection.close()
 
         return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client killed mid-request is expected
+            super().handle_error(request, client_address)
 
 
 class ApiError(Exception):

@@ -39,6 +39,17 @@ def _unpublished(engine) -> int:
         return session.scalar(select(func.count()).select_from(Edition).where(Edition.status != "published"))
 
 
+def _attempts(engine) -> int:
+    with session_scope(engine) as session:
+        return session.scalar(select(func.coalesce(func.sum(Delivery.attempts), 0)))
+
+
+def _wait_for_a_send(engine, worker, before: int) -> None:
+    deadline = time.monotonic() + 30
+    while worker.is_alive() and _attempts(engine) == before and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def test_killed_thirty_times_nothing_lost_at_most_one_duplicate_per_kill(config, engine, telegram_server, smtp_server, capsys):
     config = replace(config, email={"retries": 2})
     telegram_server.latency = 0.01  # a message is "in flight" for a while before the server keeps it
@@ -58,19 +69,23 @@ def test_killed_thirty_times_nothing_lost_at_most_one_duplicate_per_kill(config,
             if kills >= KILLS:
                 break
             editions += _editions(engine, len(editions), 2)  # more work, so every kill lands mid-publishing
+        attempts_before = _attempts(engine)
         ready = context.Event()
         worker = context.Process(target=crash_worker.publish_all, args=(config, ready))
         worker.start()
         runs += 1
         if kills < KILLS:
             ready.wait(30)
-            worker.join(rng.uniform(0.1, 1.2))
+            _wait_for_a_send(engine, worker, attempts_before)  # so the kill lands while publishing
+            worker.join(rng.uniform(0.0, 0.3))
             if worker.is_alive():
                 worker.kill()  # SIGKILL
                 worker.join()
                 kills += 1
-                with session_scope(engine) as session:  # a send was under way when it died
-                    in_flight += bool(session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "sending")))
+                with session_scope(engine) as session:  # what was under way when it died
+                    sending = Counter(session.scalars(select(Delivery.channel).where(Delivery.status == "sending")))
+                assert all(count <= 1 for count in sending.values()), f"at most one message in flight per channel, not {sending}"
+                in_flight += bool(sending)
                 continue
         else:
             worker.join(120)
