@@ -24,7 +24,8 @@ from entrelignes.publish import PublishReport, publish_edition
 from entrelignes.records import to_dict
 from entrelignes.store import articles as article_queries
 from entrelignes.store import session_scope
-from entrelignes.store.schema import Article
+from entrelignes.store.locks import ANALYSIS, Claimer
+from entrelignes.store.schema import Analysis, Article
 from entrelignes.stories import StoryClusterer, StoryInput
 
 CLUSTER_LOOKBACK = timedelta(days=7)  # articles older than this never join a new story
@@ -59,25 +60,36 @@ def analyze(engine: Engine, config: Config, *, analyzer: Analyzer | None = None,
         outlets = {a.outlet for a in pending}
         boilerplate = {o: _outlet_boilerplate(session, o, [a.text for a in pending if a.outlet == o]) for o in outlets}
     task = progress.add_task("Analysing", total=len(pending)) if progress else None
-    for article in pending:
-        try:
-            result = analyzer.analyze(article.id, article.title, article.text, article.language, boilerplate=boilerplate[article.outlet])
-        except ValueError as error:
-            report.errors.append((article.url, str(error)))
-            continue
-        finally:
-            if progress and task is not None:
-                progress.advance(task)
-        now = datetime.now(timezone.utc)
-        with session_scope(engine) as session:  # one article per transaction: a crash loses one at most
-            stored = session.get(Article, article.id)
-            stored.text, stored.boilerplate = result.text, list(result.boilerplate)
-            if result.language and not stored.language:
-                stored.language = result.language
-            article_queries.save_analysis(session, article.id, to_dict(result), now)
-        report.analyzed += 1
-        report.notices.extend(n for n in result.notices if n not in report.notices)
+    by_id = {a.id: a for a in pending}
+    with Claimer(engine) as claimer:  # several workers on one store: each article analysed once
+        for key in claimer.pending(ANALYSIS, list(by_id), lambda key: _not_analysed(engine, key)):
+            _analyze_one(engine, analyzer, by_id[key], boilerplate, report, progress, task)
     return report
+
+
+def _not_analysed(engine: Engine, key: str) -> bool:
+    with session_scope(engine) as session:
+        return session.get(Analysis, key) is None
+
+
+def _analyze_one(engine: Engine, analyzer: Analyzer, article: Article, boilerplate: dict, report: AnalyzeReport, progress, task) -> None:
+    try:
+        result = analyzer.analyze(article.id, article.title, article.text, article.language, boilerplate=boilerplate[article.outlet])
+    except ValueError as error:
+        report.errors.append((article.url, str(error)))
+        return
+    finally:
+        if progress and task is not None:
+            progress.advance(task)
+    now = datetime.now(timezone.utc)
+    with session_scope(engine) as session:  # one article per transaction: a crash loses one at most
+        stored = session.get(Article, article.id)
+        stored.text, stored.boilerplate = result.text, list(result.boilerplate)
+        if result.language and not stored.language:
+            stored.language = result.language
+        article_queries.save_analysis(session, article.id, to_dict(result), now)
+    report.analyzed += 1
+    report.notices.extend(n for n in result.notices if n not in report.notices)
 
 
 def _outlet_boilerplate(session, outlet: str, new_texts: list[str]) -> list[str]:
