@@ -193,3 +193,10 @@ def test_a_corrected_part_whose_message_was_deleted_by_hand_is_posted_again(conf
     assert report.complete and report.channels[0].sent == 1
     (again,) = telegram_server.sent()
     assert "1. Corrigé" in again.text and again.message_id != message.message_id
+
+
+def test_link_previews_can_be_turned_on(config, engine, telegram_server):
+    config = replace(_telegram_only(config), telegram={"link_previews": True})
+    publish_edition(engine, config, add_edition(engine, edition_data(stories=[story(1)])), **FAST)
+    (params,) = [p for method, p in telegram_server.requests if method == "sendMessage"]
+    assert json.loads(params["link_preview_options"]) == {"is_disabled": False} and params["parse_mode"] == "HTML"
