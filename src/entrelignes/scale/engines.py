@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
@@ -65,21 +65,23 @@ def _pool_work(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class _Pool:
-    def __init__(self, workers: int, models: dict[str, str] | None) -> None:
-        self.workers, self.models = workers, models
+    """Worker processes that run `work(batch)` after `initializer(*initargs)`."""
+
+    def __init__(self, workers: int, initializer: Callable[..., None], initargs: tuple, work: Callable[[list], list]) -> None:
+        self.workers, self.initializer, self.initargs, self.work = workers, initializer, initargs, work
         self.restarts = 0  # in a row, without a batch done in between
         self.executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
         # spawn: a clean interpreter per worker, never a fork of a driver that may hold threads
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_pool_init, initargs=(self.models,))
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=self.initializer, initargs=self.initargs)
 
     def submit(self, batch: list[dict[str, Any]]) -> Future:
         try:
-            return self.executor.submit(_pool_work, batch)
+            return self.executor.submit(self.work, batch)
         except BrokenProcessPool:
             self.restart()
-            return self.executor.submit(_pool_work, batch)
+            return self.executor.submit(self.work, batch)
 
     def restart(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -104,8 +106,11 @@ class _Pool:
         return rows
 
 
-def run_local(units: Sequence[Unit], *, models: dict[str, str] | None, skip: set[str], batch_size: int, workers: int, limit: int | None = None, **_: Any) -> Iterator[dict[str, Any]]:
-    pool = _Pool(max(1, workers), models)
+def run_local(units: Sequence[Unit], *, models: dict[str, str] | None, skip: set[str], batch_size: int, workers: int, limit: int | None = None,
+              work: tuple[Callable[..., None], tuple, Callable[[list], list]] | None = None, **_: Any) -> Iterator[dict[str, Any]]:
+    """`work`: (initializer, initargs, function) run by the workers instead of the analysis (tests)."""
+    initializer, initargs, function = work or (_pool_init, (models,), _pool_work)
+    pool = _Pool(max(1, workers), initializer, initargs, function)
     in_flight: deque[tuple[list[dict[str, Any]], Future]] = deque()
     batches = _batches(raw_documents(units, skip, limit), batch_size)
     try:
@@ -192,7 +197,7 @@ def run_ray(units: Sequence[Unit], *, models: dict[str, str] | None, skip: set[s
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # archive order in, archive order out
     context.enable_progress_bars = False
-    dataset = ray.data.from_items([unit.to_dict() for unit in units], override_num_blocks=min(len(units), 64 * max(1, workers)))
+    dataset = ray.data.from_items([unit.to_dict() for unit in units], override_num_blocks=min(len(units), 8 * max(1, workers)))
     dataset = dataset.flat_map(_read_unit_rows, num_cpus=0.5)
     if limit is not None:
         dataset = dataset.limit(limit)
