@@ -20,7 +20,7 @@ from entrelignes.config import Config
 from entrelignes.editions import SlotTime, build_edition
 from entrelignes.extract.boilerplate import learn_boilerplate
 from entrelignes.ingest import IngestReport, fetch_all
-from entrelignes.publish import PublishReport, publish_edition
+from entrelignes.publish import PublishReport, publish_in_order
 from entrelignes.records import to_dict
 from entrelignes.store import articles as article_queries
 from entrelignes.store import session_scope
@@ -133,9 +133,10 @@ def build(engine: Engine, config: Config, slot: SlotTime, *, rebuild: bool = Fal
 
 def publish(engine: Engine, config: Config, edition_id: str) -> PublishReport:
     """Publish the edition to files, Telegram and email (those configured), resuming where an
-    earlier run stopped. The report gives the written files by kind (`report["html"]`), each
-    channel's counts, and whether the edition is held for review."""
-    return publish_edition(engine, config, edition_id)
+    earlier run stopped (and first finishing an earlier edition a crash left half-sent). The
+    report gives the written files by kind (`report["html"]`), each channel's counts, and
+    whether the edition is held for review."""
+    return publish_in_order(engine, config, edition_id)
 
 
 @dataclass

@@ -106,3 +106,24 @@ def test_approve_publishes_a_held_edition(config, engine, telegram_server, smtp_
     result = runner.invoke(app, ["edition", "approve", edition_id, "-c", str(path)])
     assert result.exit_code == 0 and "Published" in result.output, result.output
     assert len(telegram_server.sent()) == 1
+
+
+def test_publishing_an_edition_first_finishes_an_earlier_half_sent_one(config, engine, telegram_server, smtp_server):
+    from entrelignes import pipeline
+    from entrelignes.editions.render import render_telegram
+    from entrelignes.publish import unfinished_editions
+
+    config = dataclasses.replace(config, email=dataclasses.replace(config.email, smtp_host=""))
+    morning = edition_data("2026-03-12-morning", [dict(s, headline=f"Matin {s['rank']}") for s in edition_data()["stories"]])
+    evening = edition_data("2026-03-12-evening", [dict(s, headline=f"Soir {s['rank']}") for s in edition_data()["stories"]])
+    add_edition(engine, morning, status="publishing")  # a crash stopped it before anything went out
+    add_edition(engine, dict(evening, id="2026-03-11-evening", date="2026-03-11", at="2026-03-11T19:00:00+01:00"), status="publishing")
+    add_edition(engine, evening)
+    assert unfinished_editions(engine) == ["2026-03-11-evening", "2026-03-12-morning"]  # in the order they were due
+    report = pipeline.publish(engine, config, "2026-03-12-evening")
+    assert [r.edition_id for r in report.earlier] == ["2026-03-11-evening", "2026-03-12-morning"]
+    texts = [m.text for m in telegram_server.sent()]
+    assert len(texts) == 3 * len(render_telegram(morning))
+    tonight = next(i for i, t in enumerate(texts) if "Evening edition, 2026-03-12" in t)
+    assert any("Matin" in t for t in texts[:tonight]) and not any("Matin" in t for t in texts[tonight:])
+    assert "Published 2026-03-12-morning" in report.summary() and unfinished_editions(engine) == []

@@ -29,16 +29,13 @@ from entrelignes.store.schema import Edition
 VISIBLE = ("publishing", "published")  # statuses of editions the public may see
 
 
-class HeldForReview(Exception):
-    """The edition waits for an editor's approval (editions.review = true)."""
-
-
 @dataclass
 class PublishReport:
     edition_id: str
     files: dict[str, Path] = field(default_factory=dict)
     channels: list[ChannelReport] = field(default_factory=list)
     held: bool = False  # waiting for approval: nothing was published
+    earlier: list[PublishReport] = field(default_factory=list)  # half-sent editions finished first
 
     def __getitem__(self, kind: str) -> Path:  # report["html"], as when publish returned the files
         return self.files[kind]
@@ -51,7 +48,8 @@ class PublishReport:
         if self.held:
             return f"{self.edition_id} is held for review: approve it with `entrelignes edition approve {self.edition_id}`."
         parts = [f"files: {self.files['html']}"] + [str(channel) for channel in self.channels]
-        return f"Published {self.edition_id}: " + " · ".join(parts)
+        before = "".join(f"{report.summary()}\n" for report in self.earlier)
+        return before + f"Published {self.edition_id}: " + " · ".join(parts)
 
 
 def publish_edition(engine: Engine, config: Config, edition_id: str, *, telegram_options: dict[str, Any] | None = None, email_options: dict[str, Any] | None = None) -> PublishReport:
@@ -84,16 +82,34 @@ def publish_edition(engine: Engine, config: Config, edition_id: str, *, telegram
     return report
 
 
-def unfinished_editions(engine: Engine, *, statuses: tuple[str, ...] = ("publishing", "approved"), within: timedelta = timedelta(days=2), now: datetime | None = None) -> list[str]:
-    """Editions approved but not sent, or whose publishing started and did not finish (a crash,
-    a channel down), recent enough to be worth finishing; oldest first."""
+def _unfinished(engine: Engine, statuses: tuple[str, ...], within: timedelta, now: datetime | None) -> list[tuple[datetime, str]]:
     since = (now or datetime.now(timezone.utc)) - within
     with session_scope(engine) as session:
-        rows = session.scalars(select(Edition.id).where(Edition.status.in_(statuses), Edition.built_at >= since).order_by(Edition.id))
-        return list(rows)
+        rows = session.scalars(select(Edition).where(Edition.status.in_(statuses), Edition.built_at >= since))
+        return sorted((datetime.fromisoformat(row.data["at"]), row.id) for row in rows)
+
+
+def unfinished_editions(engine: Engine, *, statuses: tuple[str, ...] = ("publishing", "approved"), within: timedelta = timedelta(days=2), now: datetime | None = None) -> list[str]:
+    """Editions approved but not sent, or whose publishing started and did not finish (a crash,
+    a channel down), recent enough to be worth finishing; in the order they were due."""
+    return [edition_id for _, edition_id in _unfinished(engine, statuses, within, now)]
 
 
 def resume_unfinished(engine: Engine, config: Config, *, statuses: tuple[str, ...] = ("publishing", "approved"), **options: Any) -> list[PublishReport]:
     """Finish what a crash or an outage left half-published, and send what editors approved
     (`serve` calls it when it starts, before each edition, and every minute for approvals)."""
     return [publish_edition(engine, config, edition_id, **options) for edition_id in unfinished_editions(engine, statuses=statuses)]
+
+
+def publish_in_order(engine: Engine, config: Config, edition_id: str, **options: Any) -> PublishReport:
+    """Publish an edition after finishing any earlier one a crash left half-sent, so a channel
+    never shows the evening edition before the end of the morning one (what `run` and
+    `publish` do). The earlier editions' reports are in `report.earlier`."""
+    with session_scope(engine) as session:
+        edition = session.get(Edition, edition_id)
+        at = datetime.fromisoformat(edition.data["at"]) if edition is not None else None
+    earlier = [other for due, other in _unfinished(engine, ("publishing",), timedelta(days=2), None) if at is not None and due < at]
+    reports = [publish_edition(engine, config, other, **options) for other in earlier]
+    report = publish_edition(engine, config, edition_id, **options)
+    report.earlier = reports
+    return report
