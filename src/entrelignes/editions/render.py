@@ -134,7 +134,7 @@ def _shorten(line: _Line, limit: int) -> _Line:
             kept.append((text, tag, href))
             room -= size
             continue
-        cut = text
+        cut = text[:room]  # `room` characters are at least `room` UTF-16 units: trim from there
         while telegram_length(cut) > room:
             cut = cut[:-1]
         if cut:
