@@ -148,7 +148,8 @@ class FrenchQuoteRules:
             return None
         if "Imp" in t.morph.get("Mood") or "1" in t.morph.get("Person") or fold(t.text).endswith("ons") and t.pos_ == "VERB" and not (prev is not None and fold(prev.text) == "nous"):
             return None  # "Rappelons que …", "Citons …": the writer's own voice
-        if "Inf" in t.morph.get("VerbForm") and t.i > 0 and fold(self.doc[t.i - 1].text) == "a" and self.doc[t.i - 1].pos_ == "ADP":
+        if "Inf" in t.morph.get("VerbForm") and t.i > 0 and fold(self.doc[t.i - 1].text) == "a" and (
+                self.doc[t.i - 1].pos_ == "ADP" or t.i == 1 or self.doc[t.i - 2].text in ".\n,;:"):
             return None  # "À noter que …"
         if t.i > 0 and self.doc[t.i - 1].pos_ == "DET":
             return None
@@ -351,10 +352,12 @@ class FrenchQuoteRules:
                 return t.idx
             if t.text == "," or fold(t.text) == "et":
                 nxt = t.i + 1
-                while nxt < len(doc) and (doc[nxt].pos_ in ("ADV", "AUX") or fold(doc[nxt].text) in ("et", "en", ",", "d'", "de", "avant", "puis")):
+                while nxt < len(doc) and (doc[nxt].pos_ in ("ADV", "AUX") or fold(doc[nxt].text) in ("et", "en", ",", "d'", "de", "avant", "puis", "lui", "leur", "nous", "vous", "l'", "la", "le", "les")):
                     nxt += 1
                 if nxt < len(doc) and doc[nxt].idx < sent_end:
                     n = doc[nxt]
+                    if fold(t.text) == "et" and self.is_speech(n) and "Fin" in n.morph.get("VerbForm"):
+                        return t.idx  # "… et lui demande de …": a second reported act
                     if self.is_speech(n) and ("Part" in n.morph.get("VerbForm") and "Pres" in n.morph.get("Tense") or "Inf" in n.morph.get("VerbForm") and fold(doc[n.i - 1].text) in ("d'", "de") or self.subject(n) is not None and self.subject(n).i > n.i or n.i + 1 < len(doc) and doc[n.i + 1].text.lower() in _CLITICS):
                         return t.idx
                     if fold(n.text) in ("selon",) or (fold(n.text) == "d'" and nxt + 1 < len(doc) and fold(doc[nxt + 1].text) == "apres"):
@@ -368,6 +371,10 @@ class FrenchQuoteRules:
     def add(self, s: int, e: int, kind: str, spk: tuple[str | None, str, str | None], cue: str,
             cue_span: tuple[int, int], mark_taken: bool = True) -> RawQuote | None:
         s, e = _strip_span(self.text, s, e)
+        if cue_span[0] >= 0:
+            for q in self.out:  # "X a affirmé qu'il n'a jamais dit que …": X's own words, not a new quote
+                if q.start <= cue_span[0] < q.end and (spk[0] is None or spk[0] == q.speaker) and q.speaker is not None:
+                    return None
         if e - s < 2 or len(self.text[s:e].split()) < 1:
             return None
         seg = self.text[s:e]

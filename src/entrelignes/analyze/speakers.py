@@ -268,6 +268,10 @@ class Mentions:
             if p is not None:
                 return clean(p.canonical), "person", p.role
             return None, "none", None
+        if tok.text[:1].isupper() and fold(tok.text) in self._by_last and tok.ent_type_ in ("", "PER"):
+            name = self._by_last[fold(tok.text)]  # a known surname the tagger missed here
+            p = next((p for p in self.persons if p.canonical == name), None)
+            return clean(name), "person", p.role if p else None
         span = self._phrase(tok)
         head_f = fold(tok.text)
         if tok.pos_ == "NOUN" and head_f in ORG_NOUNS:
