@@ -125,9 +125,9 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def _pool_transport(connections: int) -> httpx.AsyncHTTPTransport:
+def _pool_transport(connections: int, ssl_context) -> httpx.AsyncHTTPTransport:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=30)
-    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False, retries=0)
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits, trust_env=False, retries=0)
     pool = getattr(transport, "_pool", None)
     if pool is not None and hasattr(pool, "_network_backend"):
         pool._network_backend = _GuardedBackend()
@@ -141,12 +141,13 @@ class _ShardedTransport(httpx.AsyncBaseTransport):
     Requests are spread round-robin, so one host can still use the whole concurrency; a host's
     idle connection is reused when its pool comes round again."""
 
-    SHARD_SIZE = 16
+    SHARD_SIZE = 4
 
     def __init__(self, connections: int) -> None:
         count = max(1, -(-connections // self.SHARD_SIZE))
         size = max(1, -(-connections // count))
-        self._shards = [_pool_transport(size) for _ in range(count)]
+        ssl_context = httpx.create_ssl_context(trust_env=False)  # loading the CA bundle once
+        self._shards = [_pool_transport(size, ssl_context) for _ in range(count)]
         self._next = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -265,12 +266,13 @@ def parse_retry_after(value: str, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
+_NO_CACHE = re.compile(r"(?:^|,)\s*(?:no-cache|no-store)\b", re.IGNORECASE)
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 
 def parse_max_age(headers: httpx.Headers) -> float | None:
     control = headers.get("cache-control", "")
-    if re.search(r"(?:^|,)\s*(?:no-cache|no-store)\b", control, re.IGNORECASE):
+    if control and _NO_CACHE.search(control):
         return 0.0
     match = _MAX_AGE.search(control)
     if match:
@@ -280,6 +282,15 @@ def parse_max_age(headers: httpx.Headers) -> float | None:
         seconds = parse_retry_after(expires)
         return seconds
     return None
+
+
+async def _drain(response: httpx.Response, limit: int = 65_536) -> None:
+    """Read a response's (empty or tiny) body so its connection can be reused."""
+    received = 0
+    async for chunk in response.aiter_raw():
+        received += len(chunk)
+        if received > limit:
+            break
 
 
 def _mime(content_type: str) -> str:
@@ -371,29 +382,26 @@ class Fetcher:
 
     def __init__(self, config: FetchConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._given_transport = transport
+        self._transport: httpx.AsyncBaseTransport | None = None
         self._slots = asyncio.Semaphore(max(1, config.concurrency))
         self._hosts: dict[str, _Host] = {}
         self._robots: dict[str, RobotFileParser | bool] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self.robots_agent = config.user_agent.split("/", 1)[0].strip() or "*"
+        self._timeouts = {"connect": config.timeout, "read": config.timeout, "write": config.timeout, "pool": None}
+        self._headers = {"User-Agent": config.user_agent, "Accept-Encoding": "gzip, deflate, br"}
 
+    # httpx's transport is used directly: redirects are followed here (each hop checked), and
+    # the client layer's cookie jar would carry state from one source to the next.
     async def __aenter__(self) -> Fetcher:
-        timeout = httpx.Timeout(self.config.timeout, connect=self.config.timeout, read=self.config.timeout, pool=None)
-        self._client = httpx.AsyncClient(
-            transport=self._transport or _transport(self.config),
-            timeout=timeout,
-            follow_redirects=False,
-            headers={"User-Agent": self.config.user_agent, "Accept-Encoding": "gzip, deflate, br"},
-            trust_env=False,
-        )
+        self._transport = self._given_transport or _transport(self.config)
         return self
 
     async def __aexit__(self, *exc) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._transport is not None:
+            await self._transport.aclose()
+            self._transport = None
 
     def _host(self, netloc: str) -> _Host:
         host = self._hosts.get(netloc)
@@ -462,13 +470,13 @@ class Fetcher:
                     ) from None
                 except UnsafeURL as error:
                     raise FetchError(str(error), short="refused") from None
+                except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
+                    raise FetchError(f"invalid URL: {error}", short="bad URL") from None
                 except httpx.TransportError as error:
                     if isinstance(error.__cause__, UnsafeURL) or isinstance(error.__context__, UnsafeURL):
                         raise FetchError(str(error.__cause__ or error.__context__), short="refused") from None
                     reason, short = _describe_transport_error(error, self.config.timeout)
                     raise FetchError(reason, short=short) from None
-                except httpx.InvalidURL as error:
-                    raise FetchError(f"invalid URL: {error}", short="bad URL") from None
                 finally:
                     _allow_private.reset(token)
 
@@ -478,43 +486,53 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        assert self._client is not None, "use the Fetcher as an async context manager"
-        async with self._client.stream("GET", url, headers=headers) as response:
-            status = response.status_code
-            if status in _REDIRECTS:
-                location = response.headers.get("location", "").strip()
-                if not location:
-                    raise FetchError(f"HTTP {status} redirect without a Location header", status=status, short="bad redirect")
-                return urljoin(url, location), _REDIRECTS[status]
-            if status == 304:
-                return Fetched(url=url, status=304, etag=response.headers.get("etag", etag),
-                               last_modified=response.headers.get("last-modified", last_modified),
-                               max_age=parse_max_age(response.headers))
-            if not 200 <= status < 300:
-                raise _http_error(status, response)
-            content_type = response.headers.get("content-type", "")
-            _check_content_type(content_type, accept)
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > limit:
-                raise FetchError(f"body too large: Content-Length {int(declared)} bytes > limit {limit}", short="too large")
-            decoder = _Decoder(response.headers.get("content-encoding", ""), limit)
-            chunks: list[bytes] = []
-            received = 0
-            try:
-                async for chunk in response.aiter_raw():
-                    received += len(chunk)
-                    if received > limit:
-                        raise FetchError(f"body larger than {limit} bytes (the server kept sending)", short="too large")
-                    chunks.append(decoder.feed(chunk))
-                decoder.finish()
-            except _TooLarge:
-                what = "after decompression (compression bomb?)" if decoder.coding else "(the server kept sending)"
-                raise FetchError(f"body larger than {limit} bytes {what}", short="too large") from None
-            return Fetched(
-                url=url, status=200, body=b"".join(chunks), content_type=content_type,
-                etag=response.headers.get("etag", ""), last_modified=response.headers.get("last-modified", ""),
-                max_age=parse_max_age(response.headers),
-            )
+        assert self._transport is not None, "use the Fetcher as an async context manager"
+        headers.update(self._headers)
+        request = httpx.Request("GET", url, headers=headers, extensions={"timeout": self._timeouts})
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        try:
+            return await self._read(url, response, accept, limit, etag, last_modified)
+        finally:
+            await response.aclose()
+
+    async def _read(self, url, response: httpx.Response, accept, limit, etag, last_modified) -> Fetched | tuple[str, bool]:
+        status = response.status_code
+        if status in _REDIRECTS:
+            location = response.headers.get("location", "").strip()
+            if not location:
+                raise FetchError(f"HTTP {status} redirect without a Location header", status=status, short="bad redirect")
+            return urljoin(url, location), _REDIRECTS[status]
+        if status == 304:
+            await _drain(response)  # an unread response would cost its keep-alive connection
+            return Fetched(url=url, status=304, etag=response.headers.get("etag", etag),
+                           last_modified=response.headers.get("last-modified", last_modified),
+                           max_age=parse_max_age(response.headers))
+        if not 200 <= status < 300:
+            raise _http_error(status, response)
+        content_type = response.headers.get("content-type", "")
+        _check_content_type(content_type, accept)
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise FetchError(f"body too large: Content-Length {int(declared)} bytes > limit {limit}", short="too large")
+        decoder = _Decoder(response.headers.get("content-encoding", ""), limit)
+        chunks: list[bytes] = []
+        received = 0
+        try:
+            async for chunk in response.aiter_raw():
+                received += len(chunk)
+                if received > limit:
+                    raise FetchError(f"body larger than {limit} bytes (the server kept sending)", short="too large")
+                chunks.append(decoder.feed(chunk))
+            decoder.finish()
+        except _TooLarge:
+            what = "after decompression (compression bomb?)" if decoder.coding else "(the server kept sending)"
+            raise FetchError(f"body larger than {limit} bytes {what}", short="too large") from None
+        return Fetched(
+            url=url, status=200, body=b"".join(chunks), content_type=content_type,
+            etag=response.headers.get("etag", ""), last_modified=response.headers.get("last-modified", ""),
+            max_age=parse_max_age(response.headers),
+        )
 
     async def _fetch_file(self, url: str, last_modified: str, limit: int, started: float) -> Fetched:
         path = _file_path(url)

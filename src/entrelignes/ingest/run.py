@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import random
 import time
 from collections.abc import Iterable, Iterator
@@ -218,13 +219,15 @@ class _Runner:
 
     def _count_known(self, candidates: list[Candidate]) -> None:
         """Poll-only mode: which items are already stored (what a full run would skip)."""
-        keys = list({article_id(canonical_url(c.item.url)) for c in candidates if not c.error})
+        keys = list({item_key(c.item.url) for c in candidates if not c.error})
         if not keys:
             return
-        with session_scope(self.engine) as session:
-            known = set(session.scalars(select(Article.id).where(Article.id.in_(keys))))
-            known |= set(session.scalars(select(FeedItemState.key).where(FeedItemState.key.in_(keys), FeedItemState.article_id.is_not(None))))
-        self.report.articles_seen += len(known)
+        articles, states = Article.__table__.c, FeedItemState.__table__.c
+        query = select(articles.id).where(articles.id.in_(keys)).union(
+            select(states.key).where(states.key.in_(keys), states.article_id.is_not(None))
+        )
+        with self.engine.connect() as connection:
+            self.report.articles_seen += len(connection.execute(query).all())
 
     def _expand(self, job: _Job, poll: _Poll) -> Iterator[Candidate | str]:
         """Candidates of a poll; Path entries (feed files in a local directory) are read here."""
@@ -321,7 +324,7 @@ class _Runner:
             if candidate.error:
                 keyed.setdefault("!" + candidate.item.url, candidate)
                 continue
-            key = article_id(canonical_url(candidate.item.url))
+            key = item_key(candidate.item.url)
             if key not in keyed and key not in self._claimed:
                 keyed[key] = candidate
         self._claimed.update(keyed)
@@ -521,6 +524,12 @@ class _Runner:
                 source.last_error = (note + ("; " + source.last_error if source.last_error else ""))[:2000]
             else:
                 source.last_error = f"moved permanently to {poll.moved_to}, which another source already follows"
+
+
+@functools.lru_cache(maxsize=16_384)
+def item_key(url: str) -> str:
+    """The store key of a feed item's link (cached: feeds repeat their items poll after poll)."""
+    return article_id(canonical_url(url))
 
 
 def backoff(interval: int, failures: int, cap: int) -> float:

@@ -31,11 +31,22 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PATH_SAFE = _UNRESERVED | frozenset("!$&'()*+,;=:@/")
 _QUERY_SAFE = _UNRESERVED | frozenset("!$'()*+,;:@/?")  # '&' and '=' are structure, '%' escapes
+_VALUE_SAFE = _QUERY_SAFE | {"="}
 _HEX = frozenset("0123456789abcdefABCDEF")
+
+
+_PLAIN = {
+    "path": re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*"),
+    "query": re.compile(r"[A-Za-z0-9\-._~!$'()*+,;:@/?]*"),
+    "value": re.compile(r"[A-Za-z0-9\-._~!$'()*+,;:@/?=]*"),
+}
 
 
 def _normalise_escapes(text: str, safe: frozenset[str]) -> str:
     """Percent-encode what must be, decode escaped unreserved characters, upper-case the rest."""
+    plain = _PLAIN.get("path" if safe is _PATH_SAFE else "query" if safe is _QUERY_SAFE else "value" if safe is _VALUE_SAFE else "")
+    if plain is not None and plain.fullmatch(text):  # the usual case: nothing to do
+        return text
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -54,7 +65,7 @@ def _normalise_escapes(text: str, safe: frozenset[str]) -> str:
 
 
 def _remove_dot_segments(path: str) -> str:
-    if "." not in path:
+    if "/." not in path and not path.startswith("."):
         return path
     output: list[str] = []
     segments = path.split("/")
@@ -149,7 +160,7 @@ def _canonical(url: str) -> str:
         if not piece:
             continue
         name, sep, value = piece.partition("=")
-        name, value = _normalise_escapes(name, _QUERY_SAFE), _normalise_escapes(value, _QUERY_SAFE | {"="})
+        name, value = _normalise_escapes(name, _QUERY_SAFE), _normalise_escapes(value, _VALUE_SAFE)
         if not name or is_tracking_parameter(name):
             continue
         pairs.append((name, sep, value))
