@@ -178,6 +178,8 @@ class FrenchQuoteRules:
         return s, e, self.text[s:e]
 
     def is_passive(self, v: Token) -> bool:
+        if any(fold(self.doc[k].text) in ("s'", "se") for k in range(max(0, v.i - 4), v.i)):
+            return False  # "s'est dit", "s'est félicité": reflexive, not passive
         for c in v.children:
             if c.dep_ == "aux:pass":
                 return True
@@ -401,6 +403,12 @@ class FrenchQuoteRules:
                 return r.speaker, r.speaker_type, r.role
         subj = self.subject(v)
         if subj is None:
+            if v.dep_ == "conj" and not self.is_passive(v):
+                s_start = self.sent_bounds(v)[0]
+                prior = [r for r in self.out if s_start <= r.cue_start < v.idx and r.speaker]
+                if prior:  # "X a affirmé … et lui demande de …"
+                    r = prior[-1]
+                    return r.speaker, r.speaker_type, r.role
             return None, "none", None
         return self.speaker_from(subj)
 
