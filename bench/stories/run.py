@@ -6,6 +6,7 @@ bench/results/stories.json and prints a summary.
 
     .venv/bin/python bench/stories/run.py            # full: quality + 3,824 + 1,000 / 100,000
     .venv/bin/python bench/stories/run.py --quick    # quality + 1,000 / 10,000
+    .venv/bin/python bench/stories/run.py --quick --gold OTHER-DAY.json   # score another day
 
 Context fed to the clusterer for the dev day: the stream of every article published up to the
 end of that day, in time order (what a running desk would have seen), scored on the day's ids
@@ -76,8 +77,8 @@ def load_scorer():
     return module
 
 
-def load_gold(scorer) -> dict[str, str]:
-    return scorer.load_gold(str(GOLD))
+def load_gold(scorer, path: Path = GOLD) -> dict[str, str]:
+    return scorer.load_gold(str(path))
 
 
 def score(scorer, gold: dict[str, str], pred: dict[str, str]) -> dict:
@@ -119,9 +120,9 @@ def reference_average_linkage(day: list[StoryInput], corpus: list[StoryInput], s
     return best
 
 
-def quality() -> dict:
+def quality(gold_path: Path = GOLD) -> dict:
     scorer = load_scorer()
-    gold = load_gold(scorer)
+    gold = load_gold(scorer, gold_path)
     articles = load_articles()
     day = sorted((a for a in articles if a.id in gold), key=lambda a: (a.published, a.id))
     end = max(a.published for a in day)
@@ -235,12 +236,13 @@ def _in_child(target, *args) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="scale runs of 1,000 and 10,000 only")
+    parser.add_argument("--gold", type=Path, default=GOLD, help="gold clusters of another day, same format")
     args = parser.parse_args()
     if not (DATA / "NewsArticles.zip").exists() or not GOLD.exists():
         print(f"skipped: {DATA} not found (the benchmark reads ../shared/eval relative to the repo)")
         return
     result: dict = {"params": {k: str(v) for k, v in vars(ClusterParams()).items()}}
-    result["quality"] = quality()
+    result["quality"] = quality(args.gold)
     small, large = 1_000, (10_000 if args.quick else 100_000)
     if not args.quick:
         result["corpus"] = _in_child(_corpus_worker)
@@ -252,7 +254,7 @@ def main() -> None:
     RESULTS.write_text(json.dumps(result, indent=2))
 
     q = result["quality"]
-    print(f"dev day 2017-02-09 ({q['articles_in_day']} articles; stream context {q['articles_in_stream']} articles)")
+    print(f"{args.gold.name} ({q['articles_in_day']} articles; stream context {q['articles_in_stream']} articles)")
     for label, key in [("entrelignes, stream", "stream"), ("entrelignes, day only", "day_only"),
                        ("reference TF-IDF + average linkage", "reference_tfidf_average_linkage")]:
         r = q[key]

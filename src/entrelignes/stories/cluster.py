@@ -68,8 +68,9 @@ class ClusterParams:
     max_members: int = 60  # average linkage over at most the latest N members of a story
     dedup_threshold: float = 0.5  # estimated Jaccard of 5-shingles for a copy
     dedup_num_perm: int = 64
-    max_vocabulary: int = 1_000_000  # document-frequency table pruned past this size
+    max_vocabulary: int = 300_000  # document-frequency table pruned past this size
     idf_offset: float = 1.0  # added to every idf (1.0 = scikit-learn's smooth idf)
+    df_half_life: timedelta | None = timedelta(days=30)  # document frequencies forget at this rate
 
 
 @dataclass
@@ -102,7 +103,15 @@ class _Open:
 
 
 class _DocumentFrequencies:
-    """Document frequencies over everything seen so far (plus an optional background corpus)."""
+    """Document frequencies over the stream so far (plus an optional background corpus).
+
+    With a half-life, older documents count less: a document seen one half-life ago counts 1/2.
+    The effective corpus size then levels off (about rate x half-life / ln 2 documents), so
+    weights, and the threshold tuned on them, mean the same after a week and after a year, and
+    the words of last month's big story become ordinary again. Implemented without touching old
+    counts: each new document counts `unit` = 2 ** (elapsed / half-life), and every count is
+    rescaled once `unit` grows large.
+    """
 
     def __init__(
         self,
@@ -110,21 +119,37 @@ class _DocumentFrequencies:
         background_docs: int = 0,
         limit: int = 1_000_000,
         offset: float = 0.0,
+        half_life: timedelta | None = None,
     ):
-        self.df: Counter[str] = Counter(background or {})
-        self.n = background_docs
+        self.df: dict[str, float] = {t: float(c) for t, c in (background or {}).items()}
+        self.n = float(background_docs)
         self.limit = limit
         self.offset = offset
+        self.half_life = half_life.total_seconds() if half_life else 0.0
+        self.unit = 1.0
+        self.origin: datetime | None = None
 
-    def add(self, terms: Iterable[str]) -> None:
-        self.df.update(set(terms))
-        self.n += 1
-        if len(self.df) > self.limit:  # forget the hapaxes: an unknown word weighs the same
-            for term in [t for t, c in self.df.items() if c <= 1]:
-                del self.df[term]
+    def add(self, terms: Iterable[str], when: datetime | None = None) -> None:
+        if self.half_life and when is not None:
+            if self.origin is None:
+                self.origin = when
+            elapsed = (when - self.origin).total_seconds()
+            self.unit = max(self.unit, 2.0 ** (elapsed / self.half_life))
+            if self.unit > 1e9:  # rescale: the current unit becomes 1
+                scale = self.unit
+                self.df = {t: c / scale for t, c in self.df.items() if c / scale >= 0.01}
+                self.n /= scale
+                self.unit = 1.0
+                self.origin = when
+        unit, df = self.unit, self.df
+        for term in set(terms):
+            df[term] = df.get(term, 0.0) + unit
+        self.n += unit
+        if len(df) > self.limit:  # forget the rarest: an unknown word weighs about the same
+            self.df = {t: c for t, c in df.items() if c > unit}
 
     def idf(self, term: str) -> float:
-        return math.log((self.n + 1) / (self.df.get(term, 0) + 1)) + self.offset
+        return math.log((self.n + self.unit) / (self.df.get(term, 0.0) + self.unit)) + self.offset
 
 
 def _normalise(weights: dict[str, float]) -> Vector:
@@ -168,7 +193,7 @@ class StoryClusterer:
         self.quiet_period = quiet_period
         self.params = params or ClusterParams()
         p = self.params
-        self._df = _DocumentFrequencies(background, background_docs, p.max_vocabulary, p.idf_offset)
+        self._df = _DocumentFrequencies(background, background_docs, p.max_vocabulary, p.idf_offset, p.df_half_life)
         self._entity_df = _DocumentFrequencies(offset=1.0)  # an entity shared by all still counts
         self._dedup = NearDuplicateIndex(threshold=p.dedup_threshold, num_perm=p.dedup_num_perm)
         self._open: dict[str, _Open] = {}
@@ -206,7 +231,7 @@ class StoryClusterer:
             body_terms = body_terms[: p.max_words]
         title_terms = terms_of(words(article.title), p.prefix)
         if original is None:  # copies do not make their words look common
-            self._df.add(body_terms + title_terms)
+            self._df.add(body_terms + title_terms, now)
         vector = self._vector(body_terms, title_terms)
         title_vector = _normalise({t: self._df.idf(t) for t in set(title_terms)})
         entities = self._entities(article.entities, count=original is None)
