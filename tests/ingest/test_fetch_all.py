@@ -200,3 +200,32 @@ def test_politeness_per_host_delay(server, engine, tmp_path):
     report = fetch_all(engine, config, now=NOW)
     # feed, robots.txt and three pages: five requests to one host, 0.3 s apart at least
     assert report.articles_new == 3 and time.monotonic() - started >= 4 * 0.3
+
+
+def test_a_css_selector_narrows_extraction(server, engine, tmp_path):
+    page = article_html("Sélection").replace("<footer>", "<aside class='promo'>" + "Abonnez-vous à notre lettre quotidienne et recevez nos offres. " * 8 + "</aside><footer>")
+    page = page.replace("<article>", "<article class='story'>")
+    server.static("/feed.xml", rss([("Sélection", "articles/s.html")]), "application/rss+xml")
+    server.static("/articles/s.html", page)
+    config = make_config(tmp_path, SourceConfig(name="Sel", url=server.url("/feed.xml"), selector="article.story"))
+    assert fetch_all(engine, config, now=NOW).articles_new == 1
+    (article,) = _articles(engine).values()
+    assert "Abonnez-vous" not in article.text and "conseil municipal" in article.text
+
+
+def test_find_feed_from_a_home_page(server, tmp_path):
+    from entrelignes.ingest import find_feed
+    from entrelignes.ingest.safety import UnsafeURL
+
+    server.static("/", '<html><head><title>Le Journal</title><link rel="alternate" type="application/rss+xml" href="/rss.xml"></head><body>Accueil</body></html>')
+    server.static("/rss.xml", rss([("a", "a.html")], title="Le Journal — flux"), "application/rss+xml")
+    server.static("/une.html", article_html("Une", canonical="https://journal.example/une/"))
+    config = make_config(tmp_path)
+    found = find_feed(server.url("/"), config)
+    assert (found.url, found.kind, found.title) == (server.url("/rss.xml"), "rss", "Le Journal — flux")
+    assert find_feed(server.url("/rss.xml"), config).url == server.url("/rss.xml")
+    assert find_feed(server.url("/une.html"), config).kind == "page"
+    import pytest
+
+    with pytest.raises(UnsafeURL):
+        find_feed(server.url("/"), config, allow_private=False)

@@ -7,6 +7,6 @@ Atom, JSON Feed, sitemaps), `local` (files, directories, JSONL, WARC), `encoding
 (server-side request forgery guard), `run` (one ingestion run and source health).
 """
 
-from entrelignes.ingest.run import IngestReport, fetch_all, poll_feeds
+from entrelignes.ingest.run import FoundFeed, IngestReport, fetch_all, find_feed, ingest, poll_feeds
 
-__all__ = ["IngestReport", "fetch_all", "poll_feeds"]
+__all__ = ["FoundFeed", "IngestReport", "fetch_all", "find_feed", "ingest", "poll_feeds"]

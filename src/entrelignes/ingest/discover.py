@@ -95,3 +95,54 @@ def page_title(html: str) -> str:
     import html as html_lib
 
     return re.sub(r"\s+", " ", html_lib.unescape(match.group(1))).strip()
+
+
+_SIMPLE_SELECTOR = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9-]*)?((?:[.#][A-Za-z0-9_-]+)*)\s*$")
+
+
+def select_body(html: str, selector: str) -> str:
+    """The page cut down to what `selector` matches (its <head> kept, for the metadata), so
+    extraction reads only the article body. Supports full CSS when the cssselect package is
+    installed, else simple selectors: `tag`, `.class`, `#id`, `tag.class#id`, and lists of
+    them separated by commas. Returns `html` unchanged when nothing matches."""
+    if not selector.strip():
+        return html
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        tree = lxml_html.fromstring(html)
+    except (ValueError, etree.ParserError):
+        return html
+    try:
+        from lxml.cssselect import CSSSelector
+
+        matches = CSSSelector(selector)(tree)
+    except ImportError:
+        matches = []
+        for part in selector.split(","):
+            xpath = _simple_xpath(part)
+            if xpath:
+                matches.extend(tree.xpath(xpath))
+    except Exception:  # an invalid selector: the whole page it is
+        return html
+    if not matches:
+        return html
+    head = tree.find("head")
+    head_html = lxml_html.tostring(head, encoding="unicode") if head is not None else ""
+    body = "".join(lxml_html.tostring(m, encoding="unicode") for m in matches)
+    return f"<!DOCTYPE html><html>{head_html}<body><article>{body}</article></body></html>"
+
+
+def _simple_xpath(selector: str) -> str:
+    match = _SIMPLE_SELECTOR.match(selector)
+    if not match:
+        return ""
+    tag, rest = match.group(1) or "*", match.group(2) or ""
+    conditions = []
+    for kind, name in re.findall(r"([.#])([A-Za-z0-9_-]+)", rest):
+        if kind == "#":
+            conditions.append(f"@id='{name}'")
+        else:
+            conditions.append(f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')")
+    return f"//{tag}" + "".join(f"[{c}]" for c in conditions)

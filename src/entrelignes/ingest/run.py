@@ -27,7 +27,7 @@ from sqlalchemy import Engine, bindparam, case, select, update
 
 from entrelignes.config import Config
 from entrelignes.extract import ExtractionError, extract_page
-from entrelignes.ingest.discover import discover_feeds, looks_like_article, page_canonical, page_title
+from entrelignes.ingest.discover import discover_feeds, looks_like_article, page_canonical, page_title, select_body
 from entrelignes.ingest.encoding import decode
 from entrelignes.ingest.feeds import FeedError, NotAFeed, ParsedFeed, parse_feed
 from entrelignes.ingest.fetcher import FetchError, Fetcher, _file_path
@@ -91,6 +91,7 @@ class _Job:
     poll_interval: int
     consecutive_failures: int
     trusted: bool
+    selector: str = ""
 
     @property
     def is_file(self) -> bool:
@@ -158,7 +159,7 @@ def _job(row: Source, config: Config) -> _Job:
         id=row.id, name=row.name, url=row.url, language=row.language or "", fetch_full_page=bool(row.fetch_full_page),
         etag=row.etag or "", last_modified=row.last_modified or "", poll_interval=row.poll_interval or 900,
         consecutive_failures=row.consecutive_failures or 0,
-        trusted=row.origin != "web" and config.fetch.allow_private,
+        trusted=row.origin != "web" and config.fetch.allow_private, selector=row.selector or "",
     )
 
 
@@ -403,10 +404,13 @@ class _Runner:
                 return "seen", final_key, False
             self._claimed.add(final_key)
         loop = asyncio.get_running_loop()
+
+        def extract() -> Any:
+            page = select_body(html, job.selector) if job.selector else html
+            return extract_page(page, canonical, title=item.title, published=item.published, language=job.language)
+
         try:
-            extracted = await loop.run_in_executor(
-                self._extractors, lambda: extract_page(html, canonical, title=item.title, published=item.published, language=job.language)
-            )
+            extracted = await loop.run_in_executor(self._extractors, extract)
         except ExtractionError as error:
             return None, str(error), True
         except Exception as error:  # the extractor on hostile HTML
@@ -548,3 +552,38 @@ def _short(message: str) -> str:
     if lowered.startswith("not a feed") or "html page" in lowered:
         return "not a feed"
     return "failed"
+
+
+@dataclass
+class FoundFeed:
+    url: str  # what to follow: the feed, or the URL itself (a feed, a sitemap or an article page)
+    title: str = ""
+    kind: str = ""  # rss, atom, json, sitemap, sitemap-index, page
+    announced: tuple[str, ...] = ()  # every feed the page announced
+
+
+def find_feed(url: str, config: Config, *, allow_private: bool | None = None) -> FoundFeed:
+    """Auto-discovery for adding a source: fetch `url`; a feed is followed as is, a home page
+    by the first feed it announces (`<link rel=alternate>`), an article page as a single
+    article. Untrusted callers (the web app) pass `allow_private=False`. Raises FetchError,
+    FeedError or safety.UnsafeURL with a message for people."""
+    from entrelignes.ingest.safety import check_destination
+
+    trusted = config.fetch.allow_private if allow_private is None else allow_private
+    check_destination(url, allow_private=trusted)
+    return asyncio.run(_find_feed(url, config, trusted))
+
+
+async def _find_feed(url: str, config: Config, trusted: bool) -> FoundFeed:
+    async with Fetcher(config.fetch) as fetcher:
+        fetched = await fetcher.fetch(url, allow_private=trusted, accept="feed")
+        try:
+            feed = parse_feed(fetched.body, url=fetched.url, content_type=fetched.content_type)
+        except NotAFeed as page:
+            feeds = tuple(discover_feeds(page.text, fetched.url))
+            if feeds and not looks_like_article(page.text):
+                first = await fetcher.fetch(feeds[0], allow_private=trusted, accept="feed")
+                feed = parse_feed(first.body, url=first.url, content_type=first.content_type)
+                return FoundFeed(url=first.moved_to or feeds[0], title=feed.title or page_title(page.text), kind=feed.kind, announced=feeds)
+            return FoundFeed(url=fetched.moved_to or url, title=page_title(page.text), kind="page", announced=feeds)
+        return FoundFeed(url=fetched.moved_to or url, title=feed.title, kind=feed.kind)
