@@ -63,6 +63,7 @@ FAULTS = [
     ("not XML at all", "/garbage.xml", "not a feed: the document does not start with XML markup"),
     ("JSON that is not a feed", "/not-feed.json", "not a feed: a JSON document without an \"items\" list"),
     ("connection refused", None, "connection refused"),
+    ("redirect to a local file", "/to-file.xml", "refused: redirect to a non-web address (file:///etc/passwd)"),
     ("good feed", "/good.xml", "ok"),
     ("moved 301", "/old-301.xml", "ok"),
     ("moved 308", "/old-308.xml", "ok"),
@@ -95,6 +96,7 @@ def serve_faults(server) -> None:
     for i in range(10):
         server.redirect(f"/hop-{i}.xml", f"/hop-{i + 1}.xml", 302)
     server.status("/gone.xml", 410)
+    server.redirect("/to-file.xml", "file:///etc/passwd", 302)
     good = rss([("Budget voté", "articles/budget.html"), ("Écoles rénovées", "articles/ecoles.html")])
     compressed = gzip_bytes(good.encode())
     server.encoded("/truncated-gzip.xml", compressed[: len(compressed) // 2], "gzip")
@@ -196,3 +198,8 @@ def test_a_second_run_skips_disabled_and_backed_off_sources(fault_run, server):
     forced = fetch_all(engine, config, now=NOW + timedelta(seconds=120), force=True)
     assert not any(name == "410" for name, _ in forced.errors)  # disabled, even when forced
     assert server.hits["/gone.xml"] == before["/gone.xml"]
+    with session_scope(engine) as session:
+        failing = session.scalar(select(Source).where(Source.name == "500"))
+        assert failing.consecutive_failures == 2 and failing.polls == 2
+        # the backoff grows: the second failure waits longer than a poll interval
+        assert failing.next_poll_at >= NOW + timedelta(seconds=120 + failing.poll_interval)

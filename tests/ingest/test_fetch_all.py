@@ -229,3 +229,12 @@ def test_find_feed_from_a_home_page(server, tmp_path):
 
     with pytest.raises(UnsafeURL):
         find_feed(server.url("/"), config, allow_private=False)
+
+
+def test_cache_control_max_age_delays_the_next_poll(server, engine, tmp_path):
+    server.static("/cached.xml", rss([]), "application/rss+xml", headers={"Cache-Control": "public, max-age=7200"})
+    server.static("/nocache.xml", rss([]), "application/rss+xml", headers={"Cache-Control": "no-cache"})
+    config = make_config(tmp_path, SourceConfig(name="C", url=server.url("/cached.xml")), SourceConfig(name="N", url=server.url("/nocache.xml")))
+    fetch_all(engine, config, now=NOW)
+    assert _source(engine, "C").next_poll_at == NOW + timedelta(seconds=7200)
+    assert _source(engine, "N").next_poll_at == NOW + timedelta(seconds=900)  # never sooner than the interval

@@ -443,6 +443,8 @@ class Fetcher:
                 return fetched
             location, is_permanent = response_or_location
             permanent = permanent and is_permanent
+            if urlsplit(location).scheme.lower() not in ("http", "https"):
+                raise FetchError(f"refused: redirect to a non-web address ({location[:200]})", short="refused")
             if location in seen:
                 chain = " -> ".join(seen + [location])
                 raise FetchError(f"redirect loop: {chain}", short="redirect loop")
