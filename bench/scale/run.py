@@ -14,7 +14,8 @@ Each run is timed two ways:
   document (by the time the worker finished it), which is the rate
   that matters for a long backfill and the one the targets are judged on
   (2 workers >= 1.7x one worker; Ray at 1 worker <= 10% slower than the plain loop).
-The plain loop is `Analyzer.analyze` over the documents, one by one, in this process.
+The plain loop is `Analyzer.analyze` over the documents, one by one, in this process. Every
+run, the plain loop included, gives its numerical libraries one thread (see scale.work.one_thread).
 """
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ def plain_loop(archive: Path, include: list[str], limit: int) -> dict:
 
     from entrelignes.analyze import Analyzer
     from entrelignes.scale.archives import read_archives
-    from entrelignes.scale.work import _extracted
+    from entrelignes.scale.work import _extracted, one_thread
 
+    one_thread()  # as every worker: one core, one thread
     started = time.perf_counter()
     analyzer = Analyzer()
     for language in analyzer.models:
