@@ -106,7 +106,10 @@ class PostgresCluster:
     # --- databases ---------------------------------------------------------------------------
     @property
     def admin_url(self) -> str:
-        return self.external or f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        """A libpq URL (what psycopg takes) of a database to create the test databases from."""
+        if self.external:
+            return self.external.replace("postgresql+psycopg://", "postgresql://", 1)
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def url(self, database: str) -> str:
         """A SQLAlchemy URL (psycopg 3) for `database` on this server."""
