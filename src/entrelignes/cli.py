@@ -566,7 +566,7 @@ def backfill(
     archives: Annotated[list[Path], typer.Argument(help="JSONL, WARC, CSV or zip files, or directories of HTML/text files.")],
     engine: Annotated[str, typer.Option(help="local (a process pool on this machine) or ray (Ray Data).")] = "local",
     address: Annotated[Optional[str], typer.Option(help="Ray cluster: auto, ray://host:10001 (default: a private local Ray).")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes or Ray actors, each loading the models once.")] = 2,
+    workers: Annotated[int, typer.Option(help="Worker processes or Ray actors, each loading the models once (default: one per CPU).")] = 0,
     out: Annotated[str, typer.Option(help="A Parquet dataset directory (results.parquet), or `store`.")] = "store",
     errors: Annotated[Optional[Path], typer.Option(help="Where bad documents are listed (JSONL; default: beside the output).")] = None,
     include: Annotated[Optional[list[str]], typer.Option(help="Glob of files to take inside directories, e.g. '*/*/*.txt' (repeatable).")] = None,
@@ -579,7 +579,10 @@ def backfill(
     from entrelignes.scale import ArchiveError
     from entrelignes.scale import backfill as run_backfill
 
+    import os
+
     config = _config(config_path)
+    workers = workers or os.cpu_count() or 1
     env = None
     if runtime_env:
         env = json.loads(Path(runtime_env).read_text(encoding="utf-8") if runtime_env.endswith(".json") else runtime_env)
