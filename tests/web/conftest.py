@@ -75,7 +75,34 @@ class Desk:
     base_url: str = ""
 
 
+_TEMPLATE: dict[str, object] = {}
+
+
+def _template_store() -> tuple[Path, dict, str]:
+    """The fixture store built once per session (migrations, rows, an editor, a token);
+    every test gets a copy of the file."""
+    if not _TEMPLATE:
+        import atexit
+        import shutil
+        import tempfile
+
+        root = Path(tempfile.mkdtemp(prefix="entrelignes-web-template-"))
+        atexit.register(shutil.rmtree, root, True)
+        engine = open_store(f"sqlite:///{root / 'store.db'}")
+        ids = build_store(engine)
+        with session_scope(engine) as db:
+            user = add_user(db, EDITOR, PASSWORD)
+            token = create_token(db, user, "tests")
+        with engine.begin() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        _TEMPLATE.update(path=root / "store.db", ids=ids, token=token)
+    return _TEMPLATE["path"], _TEMPLATE["ids"], _TEMPLATE["token"]
+
+
 def make_desk(root: Path, smtp_port: int = 0, web_port: int = 0) -> Desk:
+    import shutil
+
     root.mkdir(parents=True, exist_ok=True)
     base = f"http://127.0.0.1:{web_port or 8080}"
     config = Config(
@@ -85,12 +112,10 @@ def make_desk(root: Path, smtp_port: int = 0, web_port: int = 0) -> Desk:
         email=EmailConfig(smtp_host="127.0.0.1" if smtp_port else "", smtp_port=smtp_port or 25, security="none", sender="desk <desk@127.0.0.1>", timeout=5.0, retries=1),
         telegram=TelegramConfig(join_link="https://t.me/entrelignes_demo"),
     )
+    template, ids, token = _template_store()
+    shutil.copyfile(template, root / "store.db")
     engine = open_store(f"sqlite:///{root / 'store.db'}")
-    ids = build_store(engine)
-    with session_scope(engine) as db:
-        user = add_user(db, EDITOR, PASSWORD)
-        token = create_token(db, user, "tests")
-    return Desk(config, engine, ids, token, base)
+    return Desk(config, engine, dict(ids), token, base)
 
 
 @pytest.fixture()

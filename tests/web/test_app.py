@@ -292,3 +292,23 @@ def test_desk_edits_the_next_edition_with_an_audit_log(client, desk):
     # the same through the API, with a token
     api = client.post(f"/api/desk/editions/{desk.ids['next']}/drop", json={"story": "42"}, headers={"Authorization": f"Bearer {desk.token}"})
     assert api.status_code == 422
+
+
+def test_api_opml_and_audit(net_client, desk):
+    headers = {"Authorization": f"Bearer {desk.token}"}
+    assert "xmlUrl" in net_client.get("/api/desk/sources.opml", headers=headers).text
+    document = '<opml version="2.0"><body><outline type="rss" text="P" xmlUrl="http://93.184.216.41/rss.xml"/><outline type="rss" text="L" xmlUrl="http://127.0.0.1/rss.xml"/></body></opml>'
+    result = net_client.post("/api/desk/sources.opml", content=document, headers={**headers, "Content-Type": "text/x-opml"}).json()
+    assert result["added"] == ["http://93.184.216.41/rss.xml"] and result["refused"][0]["url"] == "http://127.0.0.1/rss.xml"
+    assert net_client.post("/api/desk/sources.opml", content="<nope", headers=headers).status_code == 422
+    net_client.post(f"/api/desk/editions/{desk.ids['next']}/drop", json={"story": "2"}, headers=headers)
+    log = net_client.get("/api/desk/audit", params={"edition": desk.ids["next"]}, headers=headers).json()
+    assert log[0]["action"] == "drop" and log[0]["actor"] == "redaction"
+
+
+def test_opml_text_is_never_taken_for_a_path(net_client, desk, tmp_path):
+    trap = tmp_path / "server.opml"
+    trap.write_text('<opml version="2.0"><body><outline type="rss" text="x" xmlUrl="http://93.184.216.42/rss.xml"/></body></opml>')
+    headers = {"Authorization": f"Bearer {desk.token}"}
+    for body in (str(trap), "/etc/passwd", "x" * 3000):
+        assert net_client.post("/api/desk/sources.opml", content=body, headers=headers).status_code == 422

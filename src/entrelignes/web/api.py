@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from entrelignes.store import browse
@@ -373,6 +374,59 @@ def desk_remove_source(request: Request, source_id: Annotated[int, Path(ge=1, le
         if not remove_source(db, source_id):
             raise HTTPException(404, "no such source")
     return {"detail": "removed"}
+
+
+@router.get("/desk/sources.opml", responses={**AUTH, 200: {"content": {"text/x-opml": {}}, "description": "OPML 2.0"}}, summary="Every source as OPML", response_class=Response)
+def desk_export_opml(request: Request, user: dict = Depends(editor_reader)):
+    from entrelignes.ingest.opml import export_opml
+    from entrelignes.store.sources import list_sources
+
+    web = web_of(request)
+    with web.session() as db:
+        body = export_opml(list_sources(db), title=f"{web.config.editions.title} sources")
+    return Response(body, media_type="text/x-opml; charset=utf-8")
+
+
+class ImportOut(BaseModel):
+    added: list[str]
+    refused: list[dict[str, str]]
+
+
+@router.post(
+    "/desk/sources.opml", response_model=ImportOut, responses={**AUTH, 422: {"model": Message}, 413: {"model": Message}},
+    summary="Follow the feeds of an OPML document (request body), through the safety rules",
+    openapi_extra={"requestBody": {"required": True, "content": {"text/x-opml": {"schema": {"type": "string"}}, "application/xml": {"schema": {"type": "string"}}}}},
+)
+async def desk_import_opml(request: Request, user: dict = Depends(editor_writer)):
+    from starlette.concurrency import run_in_threadpool
+
+    from entrelignes.ingest.opml import OPMLError
+    from entrelignes.web.desk import OPML_MAX_BYTES
+    from entrelignes.web.sources import import_opml_text
+
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > OPML_MAX_BYTES:
+            raise HTTPException(413, "OPML document too large")
+
+    def work():
+        with web_of(request).session() as db:
+            return import_opml_text(db, raw.decode("utf-8", errors="replace"))
+
+    try:
+        added, refused = await run_in_threadpool(work)
+    except OPMLError as error:
+        raise HTTPException(422, str(error)) from None
+    return {"added": added, "refused": [{"url": u, "reason": r} for u, r in refused]}
+
+
+@router.get("/desk/audit", response_model=list[dict[str, Any]], responses=AUTH, summary="The desk's audit log for an edition (newest first)")
+def desk_audit(request: Request, edition: Annotated[str, Query(max_length=64)], user: dict = Depends(editor_reader)):
+    from entrelignes.web.actions import audit
+
+    with web_of(request).session() as db:
+        return audit(db, edition, limit=200)
 
 
 @router.get("/desk/edition", response_model=EditionOut, responses={**AUTH, **NOT_FOUND}, summary="The next edition, before it goes out")
