@@ -773,7 +773,7 @@ class FrenchQuoteRules:
         before = text[s_start : q.open].rstrip()
         open_tok = self.tok(q.open)
         if before.endswith(":"):
-            colon = self.tok(len(before) - 1)
+            colon = self.tok(s_start + len(before) - 1)
             # reporting verb before the colon
             for t in list(doc[max(self.tok(s_start).i, colon.i - 14) : colon.i])[::-1]:
                 if self.in_quote(t.idx):
