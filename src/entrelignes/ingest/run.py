@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, bindparam, case, select, update
+from sqlalchemy import Engine, bindparam, case, or_, select, update
 
 from entrelignes.config import Config
 from entrelignes.extract import ExtractionError, extract_page
@@ -37,7 +37,7 @@ from entrelignes.records import FeedItem, article_id
 from entrelignes.store import session_scope
 from entrelignes.store.articles import save_extracted
 from entrelignes.store.schema import Article, FeedItemState, Source
-from entrelignes.store.sources import due_sources, sync_config_sources
+from entrelignes.store.sources import sync_config_sources
 
 MAX_ATTEMPTS = 3  # a page that failed this many times is not fetched again
 CHUNK = 100  # items written per transaction
@@ -130,7 +130,7 @@ async def ingest(
     report = IngestReport()
     with session_scope(engine) as session:
         sync_config_sources(session, config.sources, url_of=config.source_url)
-        jobs = [_job(row, config) for row in due_sources(session, now, force=force)]
+        jobs = _due_jobs(session, config, now, force)
     task = progress.add_task("Fetching sources", total=len(jobs)) if progress is not None else None
     runner = _Runner(engine, config, report, now, fetch_pages)
     async with Fetcher(config.fetch) as fetcher:
@@ -154,7 +154,19 @@ async def ingest(
     return report
 
 
-def _job(row: Source, config: Config) -> _Job:
+def _due_jobs(session, config: Config, now: datetime, force: bool) -> list[_Job]:
+    """The due sources as small records (no ORM objects: ten thousand sources stay light)."""
+    c = Source.__table__.c
+    query = select(
+        c.id, c.name, c.url, c.language, c.fetch_full_page, c.etag, c.last_modified, c.poll_interval,
+        c.consecutive_failures, c.origin, c.selector,
+    ).where(c.enabled.is_(True))
+    if not force:
+        query = query.where(or_(c.next_poll_at.is_(None), c.next_poll_at <= now))
+    return [_job(row, config) for row in session.execute(query.order_by(c.next_poll_at.is_not(None), c.next_poll_at, c.id))]
+
+
+def _job(row: Any, config: Config) -> _Job:
     return _Job(
         id=row.id, name=row.name, url=row.url, language=row.language or "", fetch_full_page=bool(row.fetch_full_page),
         etag=row.etag or "", last_modified=row.last_modified or "", poll_interval=row.poll_interval or 900,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from entrelignes.config import SourceConfig
@@ -75,50 +76,46 @@ def find_source(session: Session, url: str) -> Source | None:
     return session.scalar(select(Source).where(or_(Source.url == url, Source.added_url == url)).order_by(Source.url != url))
 
 
-def sync_config_sources(session: Session, sources: Iterable[SourceConfig], url_of=lambda s: s.url) -> list[Source]:
+_SYNCED = ("name", "language", "tags", "poll_interval", "fetch_full_page", "selector", "origin", "enabled", "site_url")
+
+
+def sync_config_sources(session: Session, sources: Iterable[SourceConfig], url_of=lambda s: s.url) -> int:
     """Add or update the config file's sources (`url_of` maps a SourceConfig to its absolute
-    URL). Sources missing from the file are kept: they may come from the command line or the web.
-    One query loads every source, so syncing ten thousand sources stays quick."""
-    rows = []
-    known: dict[str, Source] = {}
-    for row in session.scalars(select(Source)):
+    URL); returns how many were added or changed. Sources missing from the file are kept: they
+    may come from the command line or the web. One light query reads every source and only
+    changed rows are written, so syncing ten thousand sources stays quick and small."""
+    columns = [Source.id, Source.url, Source.added_url, Source.last_status, *(getattr(Source, name) for name in _SYNCED)]
+    known: dict[str, Any] = {}
+    for row in session.execute(select(*columns)):
         if row.added_url:
             known.setdefault(row.added_url, row)
         known[row.url] = row  # the current URL wins over a first URL
+    changed = 0
     for config in sources:
         url = url_of(config)
+        wanted = {
+            "name": config.name or url, "language": config.language, "tags": list(config.tags),
+            "poll_interval": max(1, config.poll_interval), "fetch_full_page": config.fetch_full_page,
+            "selector": config.selector, "origin": "config", "enabled": config.enabled,
+        }
+        if config.site_url:
+            wanted["site_url"] = config.site_url
         row = known.get(url)
         if row is None:
-            row = Source(
-                url=url, added_url=url, name=config.name or url, language=config.language, tags=list(config.tags),
-                poll_interval=max(1, config.poll_interval), enabled=config.enabled, site_url=config.site_url,
-                fetch_full_page=config.fetch_full_page, selector=config.selector, origin="config",
-            )
-            _fill_defaults(row)
-            session.add(row)
-            known[url] = row
-        else:
-            _update(row, "name", config.name)
-            _update(row, "language", config.language)
-            _update(row, "tags", list(config.tags))
-            _update(row, "poll_interval", max(1, config.poll_interval))
-            _update(row, "fetch_full_page", config.fetch_full_page)
-            _update(row, "selector", config.selector)
-            _update(row, "origin", "config")
-            if config.site_url:
-                _update(row, "site_url", config.site_url)
-            if not config.enabled:
-                _update(row, "enabled", False)
-            elif row.last_status != "gone":  # a 410 disabled it: it stays off until its URL changes
-                _update(row, "enabled", True)
-        rows.append(row)
+            source = Source(url=url, added_url=url, site_url="", **wanted)
+            _fill_defaults(source)
+            session.add(source)
+            known[url] = source
+            changed += 1
+            continue
+        if row.last_status == "gone" and config.enabled:
+            wanted["enabled"] = row.enabled  # a 410 disabled it: it stays off until its URL changes
+        diff = {name: value for name, value in wanted.items() if getattr(row, name) != value}
+        if diff and row.id is not None:
+            session.execute(update(Source).where(Source.id == row.id).values(**diff))
+            changed += 1
     session.flush()
-    return rows
-
-
-def _update(row: Source, name: str, value) -> None:
-    if getattr(row, name) != value:  # untouched rows are not written back
-        setattr(row, name, value)
+    return changed
 
 
 def list_sources(session: Session) -> list[Source]:
