@@ -69,7 +69,7 @@ INCISE_ONLY = frozenset(fold(v) for v in "poursuivre continuer enchaîner conclu
 
 # Verbs whose object may be a short quoted fragment: qualifier X de « … », parler d'un « … ».
 FRAGMENT_VERBS = frozenset(fold(v) for v in """
-qualifier parler evoquer denoncer condamner decrire traiter crier scander juger fustiger appeler
+qualifier parler evoquer denoncer condamner decrire traiter crier scander juger fustiger
 estimer affirmer declarer dire annoncer reclamer exiger promettre accuser reprocher saluer
 critiquer lancer tweeter twitter ecrire rapporter repondre expliquer ajouter assurer souligner
 deplorer regretter temoigner raconter chanter hurler promettre confirmer demander

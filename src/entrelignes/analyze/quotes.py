@@ -14,6 +14,7 @@ Speakers are resolved by `speakers.Mentions` (pronouns, titles, organisations, a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Token
@@ -380,6 +381,18 @@ class FrenchQuoteRules:
         if e - s < 2 or len(self.text[s:e].split()) < 1:
             return None
         seg = self.text[s:e]
+        if kind != "direct" and seg[:1] in _OPEN:
+            inner = [q for q in self.quotes if s <= q.open and q.close < e]
+            rest = self.text[s:e]
+            for q in reversed(inner):
+                rest = rest[: q.open - s] + rest[q.close + 1 - s :]
+            if len(inner) >= 2 and re.fullmatch(r"[\s,;:.]*(?:(?:et|ou|puis|mais)[\s,;:.]*)*", rest):
+                # « A » et « B »: each passage is a direct quote of its own
+                made = None
+                for q in inner:
+                    made = self.add(q.start, q.end, "direct", spk, cue, cue_span, mark_taken) or made
+                self.taken.append((s, e))
+                return made
         if kind != "direct":
             if any(c in seg for c in "«“‹„") or (seg.count('"') >= 2):
                 kind = "mixed"
@@ -486,6 +499,18 @@ class FrenchQuoteRules:
                     addressee = v.i + 1 < j and fold(doc[v.i + 1].text) in ("a", "au", "aux")
                     if gap and fold(doc[j - 1].text) not in ("de", "d'", "a", "à") and not addressee:
                         continue
+                    cs = doc[j].idx
+                    ce = self.clause_end(cs, s_end)
+                    cue_s, cue_e, cue = self.verb_group(v)
+                    self.add(cs, ce, "indirect", self.speaker_of_verb(v), cue, (cue_s, cue_e))
+                    continue
+            # "X s'est dit favorable à …", "se dit prêt à …": a stance in the speaker's words
+            if lem == "dire" and any(fold(doc[k].text) in ("s'", "se") for k in range(max(0, v.i - 3), v.i)) \
+                    and v.i + 1 < len(doc) and doc[v.i + 1].idx < s_end and not self.in_quote(doc[v.i + 1].idx):
+                j = v.i + 1
+                while j < len(doc) and doc[j].pos_ == "ADV" and doc[j].idx < s_end:
+                    j += 1
+                if j < len(doc) and doc[j].idx < s_end and doc[j].pos_ in ("ADJ", "ADP", "VERB", "ADV", "PRON", "DET"):
                     cs = doc[j].idx
                     ce = self.clause_end(cs, s_end)
                     cue_s, cue_e, cue = self.verb_group(v)

@@ -164,6 +164,13 @@ class Mentions:
                 if f in ORG_NOUNS or f in ANON_NOUNS:
                     self.groups.append(Group(t.idx, self.np_text(t), "organization" if f in ORG_NOUNS else "anonymous"))
         self.groups.sort(key=lambda g: g.start)
+        # unnamed people who act as subjects ("le coupable", "un témoin"), for "il" / "elle"
+        self.humans: list[tuple[int, str]] = []
+        for t in doc:
+            if t.dep_ in ("nsubj", "nsubj:pass") and t.pos_ == "NOUN" and "Sing" in t.morph.get("Number"):
+                f = fold(t.text)
+                if f in ANON_NOUNS or f in ROLE_NOUNS:
+                    self.humans.append((t.idx, self.np_text(t)))
 
     # -- helpers -------------------------------------------------------------------------
     def _role_tokens(self, ent: Span) -> list[Token]:
@@ -265,6 +272,11 @@ class Mentions:
                 return (p.canonical, "person", p.role) if p else (None, "none", None)
             gender = "f" if f in _PRONOUNS_F else "m" if f in _PRONOUNS_M else None
             p = self.person_before(tok.idx, gender) or self.person_before(tok.idx, None)
+            if p is not None and tok.idx - p.start < 3000:
+                return clean(p.canonical), "person", p.role
+            h = next((h for h in reversed(self.humans) if h[0] < tok.idx), None)
+            if h is not None:  # "Le coupable … Il aurait crié « … »"
+                return h[1], "anonymous", None
             if p is not None:
                 return clean(p.canonical), "person", p.role
             return None, "none", None
