@@ -215,3 +215,53 @@ def test_analyze_removes_given_boilerplate(analyzer):
     text = _articles()[1]
     a = analyzer.analyze("x", "", text, "fr", boilerplate=[FOOTER])
     assert FOOTER in a.boilerplate and "Telegram" not in a.text
+
+
+# -- more French patterns -------------------------------------------------------------------
+
+def test_colon_introduces_the_subjects_words(analyzer):
+    a = analyzer.analyze("t", "", "Claire Petit se présente comme la seule candidate capable de gagner : "
+                         "« Je suis prête à gouverner dès demain et je le prouverai » .", "fr")
+    q = by_text(a, "Je suis prête à gouverner")
+    assert q.speaker == "Claire Petit" and q.cue == ":"
+
+
+def test_selon_at_the_end_takes_the_clause_before(analyzer):
+    a = analyzer.analyze("t", "", "Le pont a été fermé à la circulation dans la nuit, selon la préfecture du Nord.", "fr")
+    q = by_text(a, "Le pont a été fermé")
+    assert q.speaker_type == "organization" and "préfecture" in q.speaker
+    assert "selon" not in q.quote
+
+
+def test_mixed_quote_keeps_the_whole_indirect_span(analyzer):
+    a = analyzer.analyze("t", "", "Le ministre Paul Durand a affirmé que la réforme serait « menée à son terme » "
+                         "malgré les manifestations.", "fr")
+    q = by_text(a, "menée à son terme")
+    assert q.type == "mixed" and q.quote.startswith("la réforme serait")
+    assert q.quote.endswith("malgré les manifestations") and q.speaker == "Paul Durand"
+    assert q.role and "ministre" in q.role
+
+
+def test_writer_voice_and_naming_are_not_quotes(analyzer):
+    a = analyzer.analyze("t", "", "Rappelons que la ville avait déjà accueilli les Jeux en 1924. "
+                         "Le projet, appelé « Grand Paris Express », doit aboutir en 2030.", "fr")
+    assert a.quotes == []
+
+
+def test_same_speaker_verbs_inside_a_quote_are_not_new_quotes(analyzer):
+    a = analyzer.analyze("t", "", "Luc Bernard a affirmé qu'il n'a jamais dit que les policiers avaient menti.", "fr")
+    assert len(a.quotes) == 1 and a.quotes[0].speaker == "Luc Bernard"
+
+
+def test_unnamed_antecedent_for_a_pronoun(analyzer):
+    a = analyzer.analyze("t", "", "Le suspect a été interpellé près de la gare. Il aurait crié « Vive la liberté » "
+                         "avant son arrestation.", "fr")
+    q = by_text(a, "Vive la liberté")
+    assert q.speaker_type == "anonymous" and "suspect" in q.speaker.lower()
+
+
+def test_sourcing_shares_count_sentences(analyzer):
+    a = analyzer.analyze("t", "", "Le pont a été fermé mardi. Selon un témoin, la chaussée s'est effondrée. "
+                         "Les travaux dureront un mois. La mairie n'a pas réagi.", "fr")
+    assert a.sourcing["anonymous"] == 0.25 and a.sourcing["unattributed"] == 0.75
+    assert [x.kind for x in a.attributions] == ["anonymous"]

@@ -164,14 +164,15 @@ class Analyzer:
         if doc is None:
             notices.append(self._load_notice.get(prep.language) or f"no spaCy model for '{prep.language}'")
             raw: list[RawQuote] = fallback_quotes(text)
-        elif prep.language == "fr" or prep.language not in ("en",):
+        elif prep.language == "fr":
             raw, _ = extract_quotes(doc)
-            if prep.language != "fr":
-                notices.append(f"quote rules are written for French; '{prep.language}' gets them as a best effort")
             entities = [Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
         else:
+            # a model for another language: its entities, and the punctuation-and-verb quote rules
             raw = fallback_quotes(text)
             entities = [Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+            notices.append(f"quotes in '{prep.language}' found by punctuation and reporting-verb rules only "
+                           "(the parse-based rules are written for French)")
         quotes = [Quote(text[r.start:r.end], r.type, r.speaker, r.speaker_type, r.cue, r.start, r.end,
                         r.role if r.speaker_type == "person" else None) for r in raw]
         cues = [(r.cue_start, r.cue_end) for r in raw]
