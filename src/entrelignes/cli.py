@@ -284,11 +284,11 @@ def _run_and_report(config: Config, slot) -> dict:
         f"{report.analysis.analyzed} analysed · {report.clustering.articles} articles in {report.clustering.stories} stories"
     )
     _print_edition(report.edition)
-    published = report.files  # pipeline.publish's report: files by kind, and each channel
+    published = report.published
     if published.held:
         console.print(published.summary())
     else:
-        console.print(f"Edition page: [bold]{published['html']}[/bold]")
+        console.print(f"Edition page: [bold]{published.files['html']}[/bold]")
         for channel in published.channels:
             console.print(str(channel))
     return report.edition

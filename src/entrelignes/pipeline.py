@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 from rich.progress import Progress
@@ -134,7 +133,7 @@ def build(engine: Engine, config: Config, slot: SlotTime, *, rebuild: bool = Fal
 def publish(engine: Engine, config: Config, edition_id: str) -> PublishReport:
     """Publish the edition to files, Telegram and email (those configured), resuming where an
     earlier run stopped (and first finishing an earlier edition a crash left half-sent). The
-    report gives the written files by kind (`report["html"]`), each channel's counts, and
+    report gives the written files by kind (`report.files["html"]`), each channel's counts, and
     whether the edition is held for review."""
     return publish_in_order(engine, config, edition_id)
 
@@ -145,7 +144,7 @@ class RunReport:
     analysis: AnalyzeReport
     clustering: ClusterReport
     edition: dict[str, Any]
-    files: dict[str, Path]
+    published: PublishReport
 
 
 def run(engine: Engine, config: Config, slot: SlotTime, *, progress: Progress | None = None, analyzer: Analyzer | None = None) -> RunReport:
@@ -154,5 +153,5 @@ def run(engine: Engine, config: Config, slot: SlotTime, *, progress: Progress | 
     analysis_report = analyze(engine, config, analyzer=analyzer, progress=progress)
     cluster_report = cluster(engine, config)
     edition = build(engine, config, slot)
-    files = publish(engine, config, edition["id"])
-    return RunReport(ingest_report, analysis_report, cluster_report, edition, files)
+    published = publish(engine, config, edition["id"])
+    return RunReport(ingest_report, analysis_report, cluster_report, edition, published)

@@ -93,7 +93,7 @@ def test_the_hostile_title_is_shown_as_text_everywhere(evening):
     report = evening
     titles = [a["title"] for s in report.edition["stories"] for a in s["articles"]] + [s["headline"] for s in report.edition["stories"]]
     assert any(HOSTILE in t for t in titles), "the hostile article is in the edition"
-    files = report.files
+    files = report.published.files
     html_page = files["html"].read_text()
     assert HOSTILE not in html_page and "&lt;script&gt;alert(" in html_page
     atom = files["atom"].read_text()

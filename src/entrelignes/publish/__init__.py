@@ -37,9 +37,6 @@ class PublishReport:
     held: bool = False  # waiting for approval: nothing was published
     earlier: list[PublishReport] = field(default_factory=list)  # half-sent editions finished first
 
-    def __getitem__(self, kind: str) -> Path:  # report["html"], as when publish returned the files
-        return self.files[kind]
-
     @property
     def complete(self) -> bool:
         return not self.held and all(channel.ok for channel in self.channels)
