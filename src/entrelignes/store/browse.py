@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, case, cast, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from entrelignes.store.schema import Analysis, Article, Delivery, Edition, Source, StoryMember
@@ -21,16 +21,23 @@ def _newest_first(query):
     return query.order_by(Edition.date.desc(), _SLOT_ORDER.desc(), Edition.id.desc())
 
 
+def _first(session: Session, query) -> Edition | None:
+    # order the ids only, then load the one row: sorting whole rows would copy every
+    # edition's JSON into the sorter
+    edition_id = session.scalar(query.limit(1))
+    return session.get(Edition, edition_id) if edition_id is not None else None
+
+
 def latest_edition(session: Session, *, public: bool = True) -> Edition | None:
-    query = select(Edition)
+    query = select(Edition.id)
     if public:
         query = query.where(Edition.status.in_(PUBLIC_STATUSES))
-    return session.scalar(_newest_first(query).limit(1))
+    return _first(session, _newest_first(query))
 
 
 def next_edition(session: Session) -> Edition | None:
     """The newest edition not yet published: the one the desk works on."""
-    return session.scalar(_newest_first(select(Edition).where(Edition.status.not_in(("publishing", "published")))).limit(1))
+    return _first(session, _newest_first(select(Edition.id).where(Edition.status.not_in(("publishing", "published")))))
 
 
 def edition(session: Session, edition_id: str, *, public: bool = True) -> Edition | None:
@@ -54,15 +61,6 @@ def count_editions(session: Session, *, public: bool = True) -> int:
     if public:
         query = query.where(Edition.status.in_(PUBLIC_STATUSES))
     return session.scalar(query) or 0
-
-
-def editions_with_story(session: Session, story_id: str, *, public: bool = True, limit: int = 5) -> list[Edition]:
-    """Newest editions that carried the story (their frozen JSON mentions its id)."""
-    needle = f'"{story_id}"'
-    query = select(Edition).where(cast(Edition.data, Text).contains(needle, autoescape=True))
-    if public:
-        query = query.where(Edition.status.in_(PUBLIC_STATUSES))
-    return list(session.scalars(_newest_first(query).limit(limit)))
 
 
 def story_articles(session: Session, story_ids: Sequence[str], *, limit: int = 200) -> list[tuple[Article, StoryMember]]:

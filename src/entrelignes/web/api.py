@@ -286,7 +286,7 @@ def list_outlets(request: Request):
         return views.outlets(db)
 
 
-@router.get("/outlets/{name}", response_model=OutletOut, responses=NOT_FOUND, summary="An outlet: sourcing profile, health, most quoted")
+@router.get("/outlets/{name:path}", response_model=OutletOut, responses=NOT_FOUND, summary="An outlet: sourcing profile, health, most quoted")
 def get_outlet(request: Request, name: Annotated[str, Path(max_length=300)]):
     web = web_of(request)
     with web.session() as db:

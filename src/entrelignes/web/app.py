@@ -164,6 +164,9 @@ class Plumbing:
         from starlette.datastructures import MutableHeaders
         from starlette.requests import HTTPConnection
 
+        import time
+
+        started = time.perf_counter()
         web = self.web
         connection = HTTPConnection(scope)
         session = web.sessions.load(connection.cookies.get(SESSION_COOKIE))
@@ -192,6 +195,7 @@ class Plumbing:
                     headers["Cache-Control"] = "no-store"
                 if "vary" not in headers:
                     headers["Vary"] = "Accept-Language, Cookie"
+                headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
