@@ -160,7 +160,7 @@ class _RayWorker:
 def result_schema():
     import pyarrow as pa
 
-    kinds = {"position": pa.int64(), "quotes": pa.int32(), "entities": pa.int32(), "done_at": pa.float64()}
+    kinds = {"position": pa.int64(), "quotes": pa.int32(), "entities": pa.int32(), "done_at": pa.float64(), "cpu_s": pa.float64()}
     return pa.schema([(name, kinds.get(name, pa.string())) for name in RESULT_COLUMNS])
 
 

@@ -17,9 +17,10 @@ from typing import Any
 # the columns of a result row, in order (the Parquet schema; see RESULT_SCHEMA in sinks.py)
 RESULT_COLUMNS = (
     "article_id", "source", "position", "doc_id", "url", "outlet", "published", "title", "language",
-    "quotes", "entities", "analysis", "error", "stage", "done_at",
+    "quotes", "entities", "analysis", "error", "stage", "done_at", "cpu_s",
 )
-# done_at: when the worker finished the row's batch (time.time()); for measuring only, never stored
+# for measuring only, never stored: done_at, when the worker finished the row's batch
+# (time.time()); cpu_s, the worker's CPU seconds for the batch, shared out over its rows
 
 
 def error_row(raw: dict[str, Any], stage: str, reason: str) -> dict[str, Any]:
@@ -27,7 +28,7 @@ def error_row(raw: dict[str, Any], stage: str, reason: str) -> dict[str, Any]:
         "article_id": raw.get("article_id", ""), "source": raw.get("source", ""), "position": int(raw.get("position") or 0),
         "doc_id": str(raw.get("doc_id", "")), "url": raw.get("url", ""), "outlet": raw.get("outlet", ""),
         "published": raw.get("published", ""), "title": raw.get("title", ""), "language": raw.get("language", ""),
-        "quotes": 0, "entities": 0, "analysis": "", "error": reason[:2000], "stage": stage, "done_at": 0.0,
+        "quotes": 0, "entities": 0, "analysis": "", "error": reason[:2000], "stage": stage, "done_at": 0.0, "cpu_s": 0.0,
     }
 
 
@@ -75,6 +76,7 @@ class BatchWorker:
         self.skip = frozenset(skip)
 
     def __call__(self, batch: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        cpu = time.process_time()
         prepared: list[dict[str, Any]] = []
         rows: list[dict[str, Any] | None] = []
         for raw in batch:
@@ -92,9 +94,9 @@ class BatchWorker:
             prepared.append(raw)
         analysed = iter(self._analyse(prepared))
         done = [row if row is not None else next(analysed) for row in rows]
-        finished = time.time()
+        finished, cpu = time.time(), (time.process_time() - cpu) / max(1, len(done))
         for row in done:
-            row["done_at"] = finished
+            row["done_at"], row["cpu_s"] = finished, cpu
         return done
 
     def _analyse(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
