@@ -91,14 +91,87 @@ class Fetched:
 _allow_private: contextvars.ContextVar[bool] = contextvars.ContextVar("allow_private", default=False)
 
 
+class _AsyncioStream(httpcore.AsyncNetworkStream):
+    """httpcore's network stream on plain asyncio streams. httpcore's default (anyio) backend
+    builds cancel scopes and attribute tables on every read and pool check, which made it most
+    of the CPU spent per request; this one does the same job with asyncio's own primitives."""
+
+    __slots__ = ("_reader", "_writer")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader, self._writer = reader, writer
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._reader.read(max_bytes)
+        except TimeoutError:
+            raise httpcore.ReadTimeout(f"no data for {timeout} s") from None
+        except OSError as error:
+            raise httpcore.ReadError(str(error) or type(error).__name__) from error
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not buffer:
+            return
+        try:
+            self._writer.write(buffer)
+            async with asyncio.timeout(timeout):
+                await self._writer.drain()
+        except TimeoutError:
+            raise httpcore.WriteTimeout(f"could not send for {timeout} s") from None
+        except OSError as error:
+            raise httpcore.WriteError(str(error) or type(error).__name__) from error
+
+    async def aclose(self) -> None:
+        self._writer.close()
+
+    async def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
+        except TimeoutError:
+            self._writer.close()
+            raise httpcore.ConnectTimeout(f"TLS handshake not done after {timeout} s") from None
+        except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
+            self._writer.close()
+            raise httpcore.ConnectError(str(error) or type(error).__name__) from error
+        return self
+
+    def get_extra_info(self, info: str):
+        if info == "is_readable":  # asked of idle connections: did the server close or speak?
+            return self._reader.at_eof() or self._writer.transport.is_closing() or bool(getattr(self._reader, "_buffer", b""))
+        key = {"client_addr": "sockname", "server_addr": "peername"}.get(info, info)
+        return self._writer.get_extra_info(key)
+
+
+class _AsyncioBackend(httpcore.AsyncNetworkBackend):
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(host, port, local_addr=(local_address, 0) if local_address else None)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"connection to {host} timed out after {timeout} s") from None
+        except OSError as error:
+            raise httpcore.ConnectError(str(error) or type(error).__name__) from error
+        sock = writer.get_extra_info("socket")
+        for option in socket_options or ():
+            if sock is not None:
+                sock.setsockopt(*option)
+        return _AsyncioStream(reader, writer)
+
+    async def connect_unix_socket(self, path, timeout=None, socket_options=None):  # pragma: no cover
+        raise httpcore.ConnectError("unix sockets are not used")
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves the host itself and refuses non-public addresses for untrusted requests, then
     connects to the checked address (TLS still verifies the host name)."""
 
     def __init__(self) -> None:
-        from httpcore._backends.auto import AutoBackend
-
-        self._inner = AutoBackend()
+        self._inner = _AsyncioBackend()
 
     async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         if _allow_private.get():
@@ -137,11 +210,12 @@ def _pool_transport(connections: int, ssl_context) -> httpx.AsyncHTTPTransport:
 class _ShardedTransport(httpx.AsyncBaseTransport):
     """httpcore's connection pool does work quadratic in its number of connections on every
     request (it scans them all, and for each idle one counts the idle ones), which dominated
-    CPU time at a concurrency of 100. Several small pools, used in turn, keep that cost flat.
-    Requests are spread round-robin, so one host can still use the whole concurrency; a host's
-    idle connection is reused when its pool comes round again."""
+    CPU time at a concurrency of 100. Many small pools keep that cost flat. A request goes to
+    the pool given by its host and its lane (the how-many-th concurrent request to that host
+    it is): one after the other, a host's requests use the same pool, so its keep-alive
+    connection is reused; at the same time, they spread over neighbouring pools."""
 
-    SHARD_SIZE = 4
+    SHARD_SIZE = 2
 
     def __init__(self, connections: int) -> None:
         count = max(1, -(-connections // self.SHARD_SIZE))
@@ -151,9 +225,11 @@ class _ShardedTransport(httpx.AsyncBaseTransport):
         self._next = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        shard = self._shards[self._next]
-        self._next = (self._next + 1) % len(self._shards)
-        return await shard.handle_async_request(request)
+        key = request.extensions.get("entrelignes.shard")
+        if key is None:
+            key = self._next
+            self._next += 1
+        return await self._shards[key % len(self._shards)].handle_async_request(request)
 
     async def aclose(self) -> None:
         for shard in self._shards:
@@ -369,12 +445,21 @@ def _file_path(url: str) -> Path:
 
 
 class _Host:
-    __slots__ = ("gate", "next_start", "delay")
+    __slots__ = ("gate", "next_start", "delay", "lanes", "seed")
 
-    def __init__(self, per_host: int, delay: float) -> None:
+    def __init__(self, netloc: str, per_host: int, delay: float) -> None:
         self.gate = asyncio.Semaphore(per_host)
         self.next_start = 0.0
         self.delay = delay
+        self.lanes: set[int] = set()  # lanes of the requests in flight to this host
+        self.seed = zlib.crc32(netloc.encode("utf-8", "replace"))
+
+    def take_lane(self) -> int:
+        lane = 0
+        while lane in self.lanes:
+            lane += 1
+        self.lanes.add(lane)
+        return lane
 
 
 class Fetcher:
@@ -406,7 +491,7 @@ class Fetcher:
     def _host(self, netloc: str) -> _Host:
         host = self._hosts.get(netloc)
         if host is None:
-            host = self._hosts[netloc] = _Host(max(1, self.config.per_host), max(0.0, self.config.per_host_delay))
+            host = self._hosts[netloc] = _Host(netloc, max(1, self.config.per_host), max(0.0, self.config.per_host_delay))
         return host
 
     async def fetch(
@@ -463,9 +548,10 @@ class Fetcher:
                 await asyncio.sleep(wait)
             async with self._slots:
                 token = _allow_private.set(allow_private)
+                lane = host.take_lane()
                 try:
                     async with asyncio.timeout(self.config.total_timeout):
-                        return await self._request(url, etag, last_modified, accept, limit)
+                        return await self._request(url, etag, last_modified, accept, limit, host.seed + lane)
                 except TimeoutError:
                     raise FetchError(
                         f"too slow: the response was not complete after {self.config.total_timeout:g} s", short="timeout"
@@ -480,9 +566,10 @@ class Fetcher:
                     reason, short = _describe_transport_error(error, self.config.timeout)
                     raise FetchError(reason, short=short) from None
                 finally:
+                    host.lanes.discard(lane)
                     _allow_private.reset(token)
 
-    async def _request(self, url, etag, last_modified, accept, limit) -> Fetched | tuple[str, bool]:
+    async def _request(self, url, etag, last_modified, accept, limit, shard: int) -> Fetched | tuple[str, bool]:
         headers = {"Accept": _ACCEPT_HEADERS[accept]}
         if etag:
             headers["If-None-Match"] = etag
@@ -490,7 +577,7 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         assert self._transport is not None, "use the Fetcher as an async context manager"
         headers.update(self._headers)
-        request = httpx.Request("GET", url, headers=headers, extensions={"timeout": self._timeouts})
+        request = httpx.Request("GET", url, headers=headers, extensions={"timeout": self._timeouts, "entrelignes.shard": shard})
         response = await self._transport.handle_async_request(request)
         response.request = request
         try:

@@ -174,6 +174,8 @@ def resolve(base: str, link: str) -> str:
     link = (link or "").strip()
     if not link:
         return ""
+    if link.startswith(("https://", "http://")) and "/." not in link:
+        return link  # already absolute (most feed links): nothing to resolve
     try:
         return urljoin(base, link)
     except ValueError:
