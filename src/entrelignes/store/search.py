@@ -100,7 +100,7 @@ def ensure_search_index(engine: Engine) -> bool:
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 12
-RANK_WINDOW = 1000  # SQLite: results are the best of the newest RANK_WINDOW matches
+RANK_WINDOW = 500  # SQLite: results are the best of the newest RANK_WINDOW matches
 
 
 def query_terms(query: str) -> list[str]:
