@@ -182,9 +182,11 @@ class _Runner:
         self._extractors = ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract")
         self._claimed: set[str] = set()  # item keys being handled in this run (two feeds, one article)
         self._succeeded: list[dict[str, Any]] = []
+        self._pending_keys: set[str] = set()
         self._failed: list[dict[str, Any]] = []
 
     def close(self) -> None:
+        self.flush_known()
         self.flush_health()
         self._extractors.shutdown(wait=True)
 
@@ -231,8 +233,14 @@ class _Runner:
         self.report.items_read += items
 
     def _count_known(self, candidates: list[Candidate]) -> None:
-        """Poll-only mode: which items are already stored (what a full run would skip)."""
-        keys = list({item_key(c.item.url) for c in candidates if not c.error})
+        """Poll-only mode: which items are already stored (what a full run would skip). Keys are
+        looked up in batches across sources: one query per few hundred items."""
+        self._pending_keys.update(item_key(c.item.url) for c in candidates if not c.error)
+        if len(self._pending_keys) >= 900:
+            self.flush_known()
+
+    def flush_known(self) -> None:
+        keys, self._pending_keys = list(self._pending_keys), set()
         if not keys:
             return
         articles, states = Article.__table__.c, FeedItemState.__table__.c

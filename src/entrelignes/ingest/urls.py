@@ -9,6 +9,7 @@ wins when it is a plausible http(s) URL for the same article.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -143,17 +144,9 @@ def _canonical(url: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:  # file:// and the rest: only the fragment goes
         return url.split("#", 1)[0].strip()
-    if not parts.hostname:
+    netloc = _canonical_netloc(scheme, parts.netloc)
+    if netloc is None:
         return url  # not a usable web address: kept as written
-    try:
-        port = parts.port
-    except ValueError:  # a port that is not a number: the whole host part is kept, lower-cased
-        netloc = parts.netloc.rsplit("@", 1)[-1].lower()
-    else:
-        host = _canonical_host(parts.hostname)
-        if ":" in host and not host.startswith("["):
-            host = f"[{host}]"
-        netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = _remove_dot_segments(_normalise_escapes(parts.path, _PATH_SAFE)) or "/"
     pairs = []
     for piece in parts.query.split("&"):
@@ -167,6 +160,22 @@ def _canonical(url: str) -> str:
     pairs.sort()
     query = "&".join(f"{name}{sep}{value}" for name, sep, value in pairs)
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_netloc(scheme: str, raw: str) -> str | None:
+    """The host part, canonical (cached: a feed's links share their host)."""
+    parts = urlsplit(f"{scheme}://{raw}/")
+    if not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: the whole host part is kept, lower-cased
+        return raw.rsplit("@", 1)[-1].lower()
+    host = _canonical_host(parts.hostname)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
 
 
 def resolve(base: str, link: str) -> str:
