@@ -179,3 +179,28 @@ def test_a_story_that_never_goes_quiet_keeps_a_bounded_window():
     assert len(c.open_stories()["s-k0"]) == 30  # every member is still listed
     story = c._stories["s-k0"]
     assert story.counted == 4
+
+
+def test_window_invariants_hold_with_late_articles_and_merges():
+    """Articles arriving out of time order, small windows and eager merges keep the state sound."""
+    from entrelignes.stories import ClusterParams
+
+    rng = random.Random(11)
+    articles = all_articles()
+    for trial in range(5):
+        order = articles[:]
+        rng.shuffle(order)  # not in time order: late arrivals
+        c = StoryClusterer(params=ClusterParams(threshold=0.08, max_members=2))
+        for a in order:
+            c.add(a)
+            for story in c._stories.values():
+                assert len(story.window) <= 2
+                assert all(m in c._open and c._open[m].story == story.id for m in story.window)
+                expected: dict[str, float] = {}
+                for m in story.window:
+                    for t, w in c._open[m].vector.items():
+                        expected[t] = expected.get(t, 0.0) + w
+                assert set(expected) <= set(story.text_sum) | {t for t, w in expected.items() if abs(w) < 1e-9}
+                assert all(abs(story.text_sum.get(t, 0.0) - w) < 1e-9 for t, w in expected.items())
+            assert set(c._open) == {m for s in c._stories.values() for m in s.window}
+        assert len(c.assignments()) == len(articles)

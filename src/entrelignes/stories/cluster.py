@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -79,8 +79,8 @@ class _Story:
 
     Average linkage between an article and the story's latest `max_members` members is the dot
     product of the article with these sums divided by their count: one sparse dot per story.
-    Invariant: the members still open (with vectors) are exactly the latest `counted` ones, and
-    they are exactly the ones in the sums.
+    Invariant: `window` lists the members still open (with vectors), oldest first, and they are
+    exactly the ones in the sums.
     """
 
     id: str
@@ -89,7 +89,11 @@ class _Story:
     text_sum: dict[str, float] = field(default_factory=dict)
     title_sum: dict[str, float] = field(default_factory=dict)
     entity_sum: dict[str, float] = field(default_factory=dict)
-    counted: int = 0  # members in the sums
+    window: deque[str] = field(default_factory=deque)  # open members, in the order they came
+
+    @property
+    def counted(self) -> int:
+        return len(self.window)
 
 
 @dataclass
@@ -251,10 +255,11 @@ class StoryClusterer:
         story.members.append((article.published, article.id))
         story.last = article.published if story.last is None else max(story.last, article.published)
         self._add_to_sums(story, item)
-        if story.counted > p.max_members:
-            # the oldest counted member leaves the sums and the window: a story that never goes
-            # quiet still holds at most `max_members` vectors
-            self._evict(story.members[-story.counted][1])
+        story.window.append(article.id)
+        if len(story.window) > p.max_members:
+            # the oldest member leaves the sums and the window: a story that never goes quiet
+            # still holds at most `max_members` vectors
+            self._evict(story.window.popleft())
         heapq.heappush(self._closing, (story.last, story_id))
         for term in item.top:
             self._postings.setdefault(term, set()).add(article.id)
@@ -323,7 +328,6 @@ class StoryClusterer:
         _accumulate(story.text_sum, item.vector, sign)
         _accumulate(story.title_sum, item.title, sign)
         _accumulate(story.entity_sum, item.entities, sign)
-        story.counted += 1 if sign > 0 else -1
 
     def _decay(self, a: datetime, b: datetime) -> float:
         scale = self.params.time_scale
@@ -375,19 +379,19 @@ class StoryClusterer:
         members = sorted(keep.members + gone.members)
         keep.members = members
         keep.last = max(keep.last, gone.last)  # type: ignore[type-var]
-        keep.text_sum, keep.title_sum, keep.entity_sum, keep.counted = {}, {}, {}, 0
+        keep.text_sum, keep.title_sum, keep.entity_sum = {}, {}, {}
         for _, m in gone.members:
             self._assign[m] = keep.id
             if m in self._open:
                 self._open[m].story = keep.id
-        # the latest `max_members` of the union were among the latest of their own story, so
-        # they are all open; they form the new sums and the older ones leave the window
-        latest = {m for _, m in members[-self.params.max_members :]}
-        for _, m in members:
-            if m in latest:
-                self._add_to_sums(keep, self._open[m])
-            else:
-                self._evict(m, from_sums=False)
+        # the latest open members of the union form the new sums; older ones leave the window
+        still_open = sorted((self._open[m].published, m) for m in [*keep.window, *gone.window])
+        cut = max(0, len(still_open) - self.params.max_members)
+        for _, m in still_open[:cut]:
+            self._evict(m, from_sums=False)
+        keep.window = deque(m for _, m in still_open[cut:])
+        for m in keep.window:
+            self._add_to_sums(keep, self._open[m])
         del self._stories[gone.id]
         self._merged[gone.id] = keep.id
         heapq.heappush(self._closing, (keep.last, keep.id))
