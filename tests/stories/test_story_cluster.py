@@ -146,15 +146,21 @@ def test_state_survives_pickling_mid_stream():
     assert resumed.duplicate_of() == straight.duplicate_of()
 
 
+def _brenn() -> list[StoryInput]:
+    """Two stories, then an article that belongs to both."""
+    return [
+        StoryInput("m1", "Flood in Lower Brenn", "River Brenn flood water covers the lower town streets and cellars.", at(6), "A"),
+        StoryInput("m2", "Dam release at Upper Brenn", "Engineers open the Upper Brenn dam gates to release reservoir water.", at(7), "B"),
+        StoryInput("m3", "Brenn dam release floods lower town",
+                   "The Upper Brenn dam gates released reservoir water and the river flood covers the lower town streets.", at(8), "C"),
+    ]
+
+
 def test_merge_keeps_the_older_story_id():
     """An article close to two open stories merges them; the older id survives and is recorded."""
     from entrelignes.stories import ClusterParams
 
-    a = StoryInput("m1", "Flood in Lower Brenn", "River Brenn flood water covers the lower town streets and cellars.", at(6), "A")
-    b = StoryInput("m2", "Dam release at Upper Brenn", "Engineers open the Upper Brenn dam gates to release reservoir water.", at(7), "B")
-    c = StoryInput("m3", "Brenn dam release floods lower town",
-                   "The Upper Brenn dam gates released reservoir water and the river flood covers the lower town streets.",
-                   at(8), "C")
+    a, b, c = _brenn()
     clusterer = StoryClusterer(params=ClusterParams(threshold=0.25))
     for x in (a, b):
         clusterer.add(x)
@@ -186,11 +192,12 @@ def test_window_invariants_hold_with_late_articles_and_merges():
     from entrelignes.stories import ClusterParams
 
     rng = random.Random(11)
-    articles = all_articles()
+    articles = all_articles() + _brenn()
+    merges = 0
     for trial in range(5):
         order = articles[:]
         rng.shuffle(order)  # not in time order: late arrivals
-        c = StoryClusterer(params=ClusterParams(threshold=0.08, max_members=2))
+        c = StoryClusterer(params=ClusterParams(threshold=0.25, max_members=2))
         for a in order:
             c.add(a)
             for story in c._stories.values():
@@ -204,3 +211,5 @@ def test_window_invariants_hold_with_late_articles_and_merges():
                 assert all(abs(story.text_sum.get(t, 0.0) - w) < 1e-9 for t, w in expected.items())
             assert set(c._open) == {m for s in c._stories.values() for m in s.window}
         assert len(c.assignments()) == len(articles)
+        merges += len(c.merged())
+    assert merges > 0  # the trials did exercise merging
