@@ -2,20 +2,27 @@
 
 Articles arrive in time order. Each one is first checked for being a copy of an earlier article
 (`NearDuplicateIndex`); a copy joins its original's story. Otherwise it is compared with the
-articles of the stories still open, and joins the story it is closest to on average (average
-linkage) when that is above `ClusterParams.threshold`, or opens a new story.
+stories still open and joins the one it is closest to on average (average linkage over the
+story's latest `max_members` members) when that reaches `ClusterParams.threshold`, or opens a
+new story. When it also reaches the threshold for a second story and the two stories are, on
+average, that close to each other, they merge: the story that started first keeps its id and
+`merged()` records the other (so a published id can be redirected). Nothing is ever split.
 
 Evidence for "same story", combined into one similarity per article pair:
-- text: cosine of TF-IDF vectors over content words (title, lead and body; words cut to a
-  prefix as a language-free stemmer). Document frequencies are counted incrementally over the
-  whole stream (or seeded from a background corpus), so the weights of rare words are known
-  without a second pass;
-- title: cosine of the title vectors alone, added with a small weight;
+- text: cosine of TF-IDF vectors over content words of the title and the first `max_words`
+  content words of the text, the first `lead_words` counting double (news put the event first,
+  later paragraphs drift into background); words cut to a `prefix` as a language-free stemmer.
+  Document frequencies are counted incrementally over the stream with a half-life (or seeded
+  from a background corpus), so the weights of rare words are known without a second pass;
+- title: cosine of the title vectors alone, added with a weight (0 by default: it did not help
+  on the dev day once titles are in the text vector);
 - entities: when the analysis stage provides them, the shared entities weighted by rarity
   (cosine of idf-weighted entity sets), added with a weight;
-- time: the sum is damped by the time between the two articles.
+- time: the sum is damped by the time since the story's latest article (halves every
+  `time_scale`).
 
-Candidates come from an inverted index over the top terms of the open articles only, so the
+Candidates come from an inverted index over the top terms of the open articles only, and each
+candidate story costs one sparse dot product with running sums of its members' vectors, so the
 cost per article depends on the size of the open window, not on the length of the stream.
 Stories close after `quiet_period` without a new article; their articles leave every index.
 """
