@@ -312,3 +312,8 @@ def test_opml_text_is_never_taken_for_a_path(net_client, desk, tmp_path):
     headers = {"Authorization": f"Bearer {desk.token}"}
     for body in (str(trap), "/etc/passwd", "x" * 3000):
         assert net_client.post("/api/desk/sources.opml", content=body, headers=headers).status_code == 422
+
+
+def test_head_requests(client, desk):
+    assert client.head("/").status_code == 200
+    assert client.head(f"/stories/{desk.ids['story_a']}").status_code == 200

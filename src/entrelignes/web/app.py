@@ -198,6 +198,8 @@ class Plumbing:
                 headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
             await send(message)
 
+        if scope.get("method") == "HEAD":  # answered as GET; the server drops the body
+            scope = {**scope, "method": "GET"}
         await self.app(scope, receive, send_with_headers)
 
 

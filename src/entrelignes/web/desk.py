@@ -29,8 +29,9 @@ def _editor(request: Request) -> dict:
     return user
 
 
-def _flash(request: Request, message: str, kind: str = "ok") -> None:
-    request.state.session["flash"] = [kind, message[:500]]
+def _flash(request: Request, message: str, kind: str = "ok", detail: str = "") -> None:
+    """A message for the next page: `message` is translated there, `detail` shown as is."""
+    request.state.session["flash"] = [kind, message[:200], detail[:400]]
 
 
 def _take_flash(request: Request):
@@ -123,12 +124,12 @@ def add_source(request: Request, url: Field = "", name: Annotated[str, Form(max_
     found = discover(web.config, url, web.fetch_transport)
     form = {"url": url, "name": name, "language": language, "tags": tags}
     if found.error:
-        _flash(request, f"{url}: {found.error}", "error")
+        _flash(request, "This address cannot be followed", "error", f"{url}: {found.error}")
         return redirect("/desk/sources")
     if not found.feed_url:
         with web.session() as db:
             sources = [views.source_health(s) for s in _sources(db)]
-        return render(request, "desk/sources.html", me=user, sources=sources, flash=["ok", "Several feeds were found: choose one."], choices=found.choices, form=form)
+        return render(request, "desk/sources.html", me=user, sources=sources, flash=["ok", "Several feeds were found: choose one.", ""], choices=found.choices, form=form)
     from entrelignes.ingest.safety import UnsafeURL
 
     try:
@@ -136,9 +137,9 @@ def add_source(request: Request, url: Field = "", name: Annotated[str, Form(max_
             source = add_from_web(db, url=found.feed_url, name=name.strip() or found.title or found.feed_url, language=language.strip(), tags=parse_tags(tags), site_url=found.site_url)
             label = source.name
     except (UnsafeURL, ValueError) as error:
-        _flash(request, f"{url}: {error}", "error")
+        _flash(request, "This address cannot be followed", "error", f"{url}: {error}")
         return redirect("/desk/sources")
-    _flash(request, f"Source added: {label} ({found.feed_url})")
+    _flash(request, "Source added", detail=f"{label} ({found.feed_url})")
     return redirect("/desk/sources")
 
 
@@ -160,7 +161,7 @@ def edit_source(
         source = update_source(db, source_id, name=name.strip() or None, language=language.strip(), tags=parse_tags(tags), poll_interval=poll_interval, fetch_full_page=fetch_full_page, selector=selector.strip())
         if source is None:
             raise HTTPException(404)
-        _flash(request, f"Source saved: {source.name}")
+        _flash(request, "Source saved", detail=source.name)
     return redirect("/desk/sources")
 
 
@@ -175,7 +176,7 @@ def toggle_source(request: Request, source_id: int, csrf: Csrf = ""):
         if source is None:
             raise HTTPException(404)
         update_source(db, source_id, enabled=not source.enabled)
-        _flash(request, f"{source.name}: {'enabled' if source.enabled else 'disabled'}")
+        _flash(request, "enabled" if source.enabled else "disabled", detail=source.name)
     return redirect("/desk/sources")
 
 
@@ -211,12 +212,12 @@ async def import_sources(request: Request, file: Annotated[UploadFile, File()], 
     try:
         added, refused = await run_in_threadpool(work)
     except OPMLError as error:
-        _flash(request, str(error), "error")
+        _flash(request, "Import OPML", "error", str(error))
         return redirect("/desk/sources")
-    message = f"Sources imported: {len(added)}"
+    detail = str(len(added))
     if refused:
-        message += "; refused: " + "; ".join(f"{u} ({r})" for u, r in refused[:5])
-    _flash(request, message, "error" if refused else "ok")
+        detail += "; refused: " + "; ".join(f"{u} ({r})" for u, r in refused[:5])
+    _flash(request, "Sources imported", "error" if refused else "ok", detail)
     return redirect("/desk/sources")
 
 
@@ -250,7 +251,7 @@ def edition_action(
         with web.session() as db:
             run_action(db, action, edition_id[:64], actor=user["username"], story=story, other=other, articles=[a[:64] for a in articles])
     except ActionError as error:
-        _flash(request, str(error), "error")
+        _flash(request, "This action cannot be done", "error", str(error))
     else:
         _flash(request, "Done.")
     return redirect("/desk")
