@@ -67,7 +67,7 @@ def engine(tmp_path: Path):
     engine.dispose()
 
 
-FAST = FetchConfig(timeout=1.0, total_timeout=2.5, max_bytes=1_000_000, concurrency=8, per_host=4, per_host_delay=0.0, max_redirects=4)
+FAST = FetchConfig(timeout=1.0, total_timeout=4.0, max_bytes=1_000_000, concurrency=8, per_host=4, per_host_delay=0.0, max_redirects=4)
 
 
 def make_config(tmp_path: Path, *sources: SourceConfig, **fetch) -> Config:

@@ -42,7 +42,7 @@ EXTERNAL_ENTITY = """<?xml version="1.0"?>
 # (name, path, expected outcome: "ok" or a substring of the error message)
 FAULTS = [
     ("slow first byte", "/slow-first-byte.xml", "timed out: no data from the server for 1 s"),
-    ("slow drip", "/drip.xml", "too slow: the response was not complete after 2.5 s"),
+    ("slow drip", "/drip.xml", "too slow: the response was not complete after 4 s"),
     ("503 with Retry-After", "/503.xml", "HTTP 503 Service Unavailable, retry after 120 s"),
     ("500", "/500.xml", "HTTP 500 Internal Server Error"),
     ("429", "/429.xml", "rate limited (HTTP 429 Too Many Requests, retry after 3600 s)"),
@@ -86,7 +86,7 @@ def _brotli_bomb() -> bytes:
 
 
 def serve_faults(server) -> None:
-    server.slow_first_byte("/slow-first-byte.xml", 3.0)
+    server.slow_first_byte("/slow-first-byte.xml", 5.0)
     server.drip("/drip.xml", 0.3)
     server.status("/503.xml", 503, {"Retry-After": "120"})
     server.status("/500.xml", 500)
