@@ -7,7 +7,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import EDITOR, PASSWORD
+from web_support import EDITOR, PASSWORD
 from fake_feeds import SINGLE, SITE, transport
 
 from entrelignes.store import session_scope

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import EDITOR, PASSWORD, screenshot
+from web_support import EDITOR, PASSWORD, screenshot
 from fake_feeds import SINGLE
 
 from entrelignes.store import session_scope

@@ -9,7 +9,7 @@ import re
 from datetime import date
 
 import pytest
-from conftest import LiveServer, free_port, screenshot
+from web_support import LiveServer, free_port, screenshot
 
 from entrelignes import pipeline
 from entrelignes.config import WebConfig, load_config

@@ -21,7 +21,7 @@ def _desk():
     import tempfile
     from pathlib import Path
 
-    from conftest import make_desk
+    from web_support import make_desk
     from fake_feeds import transport
 
     root = Path(tempfile.mkdtemp(prefix="entrelignes-openapi-"))
