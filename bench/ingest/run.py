@@ -46,7 +46,32 @@ def _cpu() -> float:
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+    """Peak resident memory since the last `_reset_peak` (Linux: VmHWM), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def _rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _reset_peak() -> None:
+    """Linux: writing 5 to clear_refs resets the peak RSS, so each phase gets its own."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
 
 
 def client(feeds: int, port: int, concurrency: int, repeat: int = 1) -> dict:
@@ -66,18 +91,21 @@ def client(feeds: int, port: int, concurrency: int, repeat: int = 1) -> dict:
         tmp = Path(tempfile.mkdtemp(prefix="entrelignes-bench-"))
         engine = open_store(sqlite_url(tmp / "store.db"))
         config = Config(data_dir=str(tmp), fetch=fetch, sources=sources)
+        _reset_peak()
         started, cpu = time.perf_counter(), _cpu()
         with session_scope(engine) as session:
             sync_config_sources(session, config.sources, url_of=config.source_url)
         if not setup:
-            setup = {"seconds": round(time.perf_counter() - started, 3), "cpu_s": round(_cpu() - cpu, 3)}
-            baseline = _peak_mb()
+            setup = {"seconds": round(time.perf_counter() - started, 3), "cpu_s": round(_cpu() - cpu, 3), "peak_rss_mb": round(_peak_mb(), 1)}
+            baseline = _rss_mb()
         now = datetime(2026, 11, 29, 6, 0, tzinfo=timezone.utc)
         phases = {}
         for index, name in enumerate(("first", "all_304", "changed_10pct")):
             if name == "changed_10pct":
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/control/change?every=10").read()
             load = os.getloadavg()[0]
+            before = _rss_mb()
+            _reset_peak()
             wall, cpu = time.perf_counter(), _cpu()
             report = poll_feeds(engine, config, force=True, now=now + timedelta(hours=index))
             wall, cpu = time.perf_counter() - wall, _cpu() - cpu
@@ -85,7 +113,7 @@ def client(feeds: int, port: int, concurrency: int, repeat: int = 1) -> dict:
             assert report.sources_read == feeds
             phases[name] = {
                 "seconds": round(wall, 3), "feeds_per_s": round(feeds / wall, 1), "cpu_s": round(cpu, 3),
-                "cpu_ms_per_feed": round(cpu / feeds * 1000, 3), "peak_rss_mb": round(_peak_mb(), 1),
+                "cpu_ms_per_feed": round(cpu / feeds * 1000, 3), "peak_rss_mb": round(_peak_mb(), 1), "rss_before_mb": round(before, 1),
                 "not_modified": report.sources_not_modified, "items_read": report.items_read, "load_average": round(load, 1),
             }
         engine.dispose()
@@ -93,8 +121,9 @@ def client(feeds: int, port: int, concurrency: int, repeat: int = 1) -> dict:
     best = {}
     for name in runs[0]:
         pick = min(runs, key=lambda r: r[name]["seconds"])[name]
-        best[name] = dict(pick, cpu_s=min(r[name]["cpu_s"] for r in runs), cpu_ms_per_feed=min(r[name]["cpu_ms_per_feed"] for r in runs))
-    return {"feeds": feeds, "repeat": repeat, "setup_sync_sources": setup, "rss_after_setup_mb": round(baseline, 1), "phases": best, "all_runs": runs}
+        best[name] = dict(pick, cpu_s=min(r[name]["cpu_s"] for r in runs), cpu_ms_per_feed=min(r[name]["cpu_ms_per_feed"] for r in runs),
+                          peak_rss_mb=max(r[name]["peak_rss_mb"] for r in runs))
+    return {"feeds": feeds, "repeat": repeat, "setup_sync_sources": setup, "rss_after_setup_mb": round(baseline, 1), "phases": best, "all_runs": runs}  # noqa: E501
 
 
 def sequential(count: int, port: int) -> dict:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from entrelignes.config import SourceConfig
@@ -91,6 +91,7 @@ def sync_config_sources(session: Session, sources: Iterable[SourceConfig], url_o
             known.setdefault(row.added_url, row)
         known[row.url] = row  # the current URL wins over a first URL
     changed = 0
+    new_rows: list[dict[str, Any]] = []
     for config in sources:
         url = url_of(config)
         wanted = {
@@ -102,11 +103,14 @@ def sync_config_sources(session: Session, sources: Iterable[SourceConfig], url_o
             wanted["site_url"] = config.site_url
         row = known.get(url)
         if row is None:
-            source = Source(url=url, added_url=url, site_url="", **wanted)
-            _fill_defaults(source)
-            session.add(source)
-            known[url] = source
+            new_rows.append(dict(wanted, url=url, added_url=url, site_url=wanted.get("site_url", "")))
+            known[url] = _ADDED
             changed += 1
+            if len(new_rows) >= 500:
+                session.execute(insert(Source), new_rows)
+                new_rows = []
+            continue
+        if row is _ADDED:  # listed twice in this sync
             continue
         if row.last_status == "gone" and config.enabled:
             wanted["enabled"] = row.enabled  # a 410 disabled it: it stays off until its URL changes
@@ -114,8 +118,13 @@ def sync_config_sources(session: Session, sources: Iterable[SourceConfig], url_o
         if diff and row.id is not None:
             session.execute(update(Source).where(Source.id == row.id).values(**diff))
             changed += 1
+    if new_rows:
+        session.execute(insert(Source), new_rows)  # column defaults fill the health counters
     session.flush()
     return changed
+
+
+_ADDED = object()
 
 
 def list_sources(session: Session) -> list[Source]:
