@@ -317,3 +317,12 @@ def test_opml_text_is_never_taken_for_a_path(net_client, desk, tmp_path):
 def test_head_requests(client, desk):
     assert client.head("/").status_code == 200
     assert client.head(f"/stories/{desk.ids['story_a']}").status_code == 200
+
+
+def test_archive_by_day(client, desk):
+    html = client.get("/editions").text
+    assert "Thursday 12 March 2026" in html and f"/editions/{desk.ids['published']}" in html
+    assert f"/editions/{desk.ids['published']}" in client.get("/editions?date=2026-03-12").text
+    assert "No result." in client.get("/editions?date=2026-03-13").text
+    assert client.get("/editions?date=yesterday").status_code == 422
+    assert client.get("/api/editions", params={"date": "2026-03-12"}).json()["total"] == 1

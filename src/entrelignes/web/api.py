@@ -246,9 +246,14 @@ EditionId = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/editions", response_model=EditionList, summary="Published editions, newest first")
-def list_editions(request: Request, limit: Annotated[int, Query(ge=1, le=200)] = 30, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
+def list_editions(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=200)] = 30,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    date: Annotated[str, Query(max_length=10, pattern=r"^(\d{4}-\d{2}-\d{2})?$", description="only this day's editions (YYYY-MM-DD)")] = "",
+):
     with web_of(request).session() as db:
-        editions, total = views.archive(db, limit=limit, offset=offset)
+        editions, total = views.archive(db, limit=limit, offset=offset, day=date)
         return {"total": total, "editions": editions}
 
 

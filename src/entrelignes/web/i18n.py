@@ -158,6 +158,9 @@ FR: dict[str, str] = {
     "by": "par",
     "at": "à",
     "Back": "Retour",
+    "Day": "Jour",
+    "Show": "Afficher",
+    "All editions": "Toutes les éditions",
     "Confirm": "Confirmer",
 }
 MESSAGES = {"en": {}, "fr": FR}

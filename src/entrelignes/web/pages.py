@@ -31,19 +31,22 @@ def today(request: Request):
 
 
 @router.get("/editions")
-def archive(request: Request, page: Annotated[int, Query(ge=1, le=10_000)] = 1, q: Text = ""):
+def archive(request: Request, page: Annotated[int, Query(ge=1, le=10_000)] = 1, q: Text = "", date: Annotated[str, Query(max_length=10, pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = ""):
     web = web_of(request)
     with web.session() as db:
         if q.strip():
             results = views.search(db, q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
             return render(request, "search.html", q=q, results=results, page=page, page_size=PAGE_SIZE)
-        editions, total = views.archive(db, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    return render(request, "archive.html", editions=editions, page=page, pages=max(1, -(-total // PAGE_SIZE)), q="")
+        editions, total = views.archive(db, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, day=date)
+    days: dict[str, list[dict]] = {}
+    for summary in editions:
+        days.setdefault(summary["date"], []).append(summary)
+    return render(request, "archive.html", days=days, page=page, pages=max(1, -(-total // PAGE_SIZE)), q="", date=date)
 
 
 @router.get("/search")
 def search(request: Request, q: Text = "", page: Annotated[int, Query(ge=1, le=10_000)] = 1):
-    return archive(request, page=page, q=q)
+    return archive(request, page=page, q=q, date="")
 
 
 @router.get("/editions/{edition_id}")

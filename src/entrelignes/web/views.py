@@ -100,10 +100,12 @@ class _Editions:
 _editions = _Editions()
 
 
-def archive(session: Session, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    """Public editions' summaries, newest first, and how many there are."""
-    cache = _editions.fresh(session)
-    return cache.summaries[offset : offset + limit], len(cache.summaries)
+def archive(session: Session, *, limit: int, offset: int, day: str = "") -> tuple[list[dict[str, Any]], int]:
+    """Public editions' summaries, newest first (of one day, if given), and how many there are."""
+    summaries = _editions.fresh(session).summaries
+    if day:
+        summaries = [s for s in summaries if s["date"] == day]
+    return summaries[offset : offset + limit], len(summaries)
 
 
 ATOM_EDITIONS = 20
