@@ -213,3 +213,19 @@ def test_window_invariants_hold_with_late_articles_and_merges():
         assert len(c.assignments()) == len(articles)
         merges += len(c.merged())
     assert merges > 0  # the trials did exercise merging
+
+
+def test_take_closed_hands_over_and_forgets_closed_stories():
+    base = sorted(all_articles(), key=lambda a: (a.published, a.id))
+    c = StoryClusterer(quiet_period=timedelta(hours=36))
+    reference = StoryClusterer(quiet_period=timedelta(hours=36))
+    handed: dict[str, str] = {}
+    for day in range(6):
+        for a in shifted(base, timedelta(days=3 * day), f"~{day}"):
+            c.add(a)
+            reference.add(a)
+        handed.update(c.take_closed())
+        assert len(c.assignments()) <= len(base)  # only the open window is remembered
+    handed.update(c.assignments())
+    assert handed == reference.assignments()  # nothing lost, nothing changed
+    assert c.take_closed() == {}

@@ -215,6 +215,7 @@ class StoryClusterer:
         self._duplicate_of: dict[str, str] = {}
         self._now: datetime | None = None
         self._merged: dict[str, str] = {}
+        self._closed: list[tuple[str, list[str]]] = []  # closed since the last take_closed()
 
     # -- public -----------------------------------------------------------------------------
 
@@ -284,6 +285,25 @@ class StoryClusterer:
     def duplicate_of(self) -> dict[str, str]:
         """Article id -> the earlier article it is a near-duplicate (wire copy) of."""
         return dict(self._duplicate_of)
+
+    def take_closed(self) -> dict[str, str]:
+        """Article id -> story id for the stories closed since the last call, then forget them.
+
+        `assignments()` keeps every article ever added; a long-running pipeline persists what
+        this returns and calls it regularly, so that memory stays bounded by the open window.
+        Forgotten articles also leave `assignments()`, `duplicate_of()` and `merged()`.
+        """
+        out: dict[str, str] = {}
+        for sid, members in self._closed:
+            for aid in members:
+                if self._assign.get(aid) == sid:
+                    out[aid] = sid
+                    del self._assign[aid]
+                    self._duplicate_of.pop(aid, None)
+            for old in [o for o, new in self._merged.items() if new == sid]:
+                del self._merged[old]
+        self._closed.clear()
+        return out
 
     def merged(self) -> dict[str, str]:
         """Story id -> the story it was merged into (follow chains for the current id)."""
@@ -418,6 +438,7 @@ class StoryClusterer:
             return
         for _, aid in story.members:
             self._evict(aid)
+        self._closed.append((sid, [aid for _, aid in story.members]))
 
     def _evict(self, aid: str, *, from_sums: bool = True) -> None:
         """Drop one article's vectors, index entries and MinHash (its assignment stays)."""
