@@ -86,7 +86,7 @@ def sourcing_bar(shares: Mapping[str, float], labels: Mapping[str, str], *, widt
     and unsourced sentences."""
     values = normalise_sourcing(shares)
     summary = ", ".join(f"{labels.get(k, k)} {round(100 * v)} %" for k, v in values.items())
-    parts = [f'<svg class="sourcing" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(summary)}" xmlns="http://www.w3.org/2000/svg">']
+    parts = [f'<svg class="sourcing" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img" aria-label="{escape(summary)}" xmlns="http://www.w3.org/2000/svg">']
     if not any(values.values()):
         parts.append(f'<rect class="empty" x="0" y="0" width="{width}" height="{height}"/>')
     offset = 0.0
@@ -104,7 +104,7 @@ def share_lines(series: Sequence[tuple[str, Mapping[str, float]]], kinds: Sequen
     """Lines of shares (0-100 %) over buckets (e.g. weeks), one line per kind."""
     if not series:
         return Markup("")
-    pad_l, pad_b, pad_t, pad_r = 36, 22, 10, 10
+    pad_l, pad_b, pad_t, pad_r = 48, 22, 10, 10
     plot_w, plot_h = width - pad_l - pad_r, height - pad_t - pad_b
     n = len(series)
 
