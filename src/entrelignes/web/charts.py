@@ -48,11 +48,13 @@ def timeline(points: Sequence[Point], tz: tzinfo, *, title: str = "", width: int
         f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    for tick in _ticks(start, end):
+    ticks = _ticks(start, end)
+    for i, tick in enumerate(ticks):
         local = tick.astimezone(tz)
         text = local.strftime("%d/%m %H:%M" if multi_day else "%H:%M")
+        anchor = "start" if i == 0 and multi_day else "end" if i == len(ticks) - 1 else "middle"
         parts.append(f'<line class="grid" x1="{x(tick)}" x2="{x(tick)}" y1="{axis_h - 6}" y2="{height - pad}"/>')
-        parts.append(f'<text class="tick" x="{x(tick)}" y="{axis_h - 12}" text-anchor="middle">{escape(text)}</text>')
+        parts.append(f'<text class="tick" x="{x(tick)}" y="{axis_h - 12}" text-anchor="{anchor}">{escape(text)}</text>')
     for row, outlet in enumerate(outlets):
         y = axis_h + row_h * row + row_h / 2
         name = outlet if len(outlet) <= 20 else outlet[:19] + "…"
