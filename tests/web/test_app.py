@@ -326,3 +326,12 @@ def test_archive_by_day(client, desk):
     assert "No result." in client.get("/editions?date=2026-03-13").text
     assert client.get("/editions?date=yesterday").status_code == 422
     assert client.get("/api/editions", params={"date": "2026-03-12"}).json()["total"] == 1
+
+
+def test_atom_links_lead_to_edition_pages(client, desk):
+    import re as _re
+
+    atom = client.get("/atom.xml").text
+    links = _re.findall(r'rel="alternate" type="text/html" href="http://[^/"]+(/editions/[^"]+)"', atom)
+    assert links and all(client.get(link).status_code == 200 for link in links)
+    assert "tag:" in atom  # the same entry ids as the files channel's feed

@@ -53,7 +53,7 @@ def search(request: Request, q: Text = "", page: Annotated[int, Query(ge=1, le=1
 def edition(request: Request, edition_id: str):
     web = web_of(request)
     with web.session() as db:
-        row = browse.edition(db, edition_id[:64])
+        row = browse.edition(db, edition_id.removesuffix(".html")[:64])  # the Atom entries link to .html
         if row is None:
             raise HTTPException(404)
         data = views.edition_full(row)
