@@ -77,7 +77,7 @@ class IngestReport:
     items_read: int = 0  # feed items read from changed sources
 
 
-@dataclass
+@dataclass(slots=True)
 class _Job:
     """What a worker needs from a source row (read once, used outside any session)."""
 
