@@ -48,19 +48,18 @@ def edition(session: Session, edition_id: str, *, public: bool = True) -> Editio
 
 
 def list_editions(session: Session, *, limit: int = 60, offset: int = 0, day: str | None = None, public: bool = True) -> list[Edition]:
-    query = select(Edition)
+    """Editions newest first. Ids are ordered first and rows loaded by id, so SQLite never
+    sorts the editions' JSON."""
+    query = select(Edition.id)
     if public:
         query = query.where(Edition.status.in_(PUBLIC_STATUSES))
     if day:
         query = query.where(Edition.date == day)
-    return list(session.scalars(_newest_first(query).limit(limit).offset(offset)))
-
-
-def count_editions(session: Session, *, public: bool = True) -> int:
-    query = select(func.count()).select_from(Edition)
-    if public:
-        query = query.where(Edition.status.in_(PUBLIC_STATUSES))
-    return session.scalar(query) or 0
+    ids = list(session.scalars(_newest_first(query).limit(limit).offset(offset)))
+    rows: list[Edition] = []
+    for start in range(0, len(ids), 200):
+        rows += editions_by_id(session, ids[start : start + 200])
+    return rows
 
 
 def story_articles(session: Session, story_ids: Sequence[str], *, limit: int = 200) -> list[tuple[Article, StoryMember]]:
@@ -74,11 +73,6 @@ def story_articles(session: Session, story_ids: Sequence[str], *, limit: int = 2
     return [(a, m) for a, m in session.execute(query)]
 
 
-def analyses(session: Session, article_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    if not article_ids:
-        return {}
-    rows = session.execute(select(Analysis.article_id, Analysis.data).where(Analysis.article_id.in_(list(article_ids))))
-    return {key: data for key, data in rows}
 
 
 def outlet_names(session: Session) -> list[tuple[str, int]]:
@@ -92,8 +86,6 @@ def outlet_articles(session: Session, outlet: str, *, limit: int = 300) -> list[
     return list(session.scalars(query))
 
 
-def outlet_article_count(session: Session, outlet: str) -> int:
-    return session.scalar(select(func.count()).select_from(Article).where(Article.outlet == outlet)) or 0
 
 
 def outlet_sources(session: Session, outlet: str, source_ids: Sequence[int]) -> list[Source]:
@@ -106,8 +98,6 @@ def outlet_sources(session: Session, outlet: str, source_ids: Sequence[int]) -> 
     return list(session.scalars(select(Source).where(or_(*conditions)).order_by(Source.name)))
 
 
-def article(session: Session, article_id: str) -> Article | None:
-    return session.get(Article, article_id)
 
 
 def deliveries(session: Session, *, limit: int = 100, failed_only: bool = False) -> list[Delivery]:
@@ -160,17 +150,6 @@ def editions_fingerprint(session: Session) -> tuple:
     weight = case((Edition.status == "built", 1), (Edition.status == "approved", 1_000), (Edition.status == "publishing", 1_000_000), (Edition.status == "published", 1_000_000_000), else_=7)
     row = session.execute(select(func.count(), func.max(Edition.built_at), func.sum(weight)).select_from(Edition)).one()
     return (*row, session.scalar(select(func.max(AuditEntry.id))))
-
-
-def story_index(session: Session) -> dict[str, list[str]]:
-    """story id -> ids of the public editions that carried it, newest first."""
-    index: dict[str, list[str]] = {}
-    query = _newest_first(select(Edition.id, Edition.data).where(Edition.status.in_(PUBLIC_STATUSES)))
-    for edition_id, data in session.execute(query):
-        for story in (data or {}).get("stories", []):
-            for story_id in story.get("story_ids") or []:
-                index.setdefault(story_id, []).append(edition_id)
-    return index
 
 
 def editions_by_id(session: Session, ids: Sequence[str]) -> list[Edition]:
