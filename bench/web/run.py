@@ -245,10 +245,9 @@ def main() -> None:
         print(f"{name:58} {r['p50_ms']:7.1f}  {r['p95_ms']:7.1f}  {r['max_ms']:7.1f}  {r.get('server_p50_ms', 0):7.1f}  {r.get('server_p95_ms', 0):7.1f}")
     load = os.getloadavg()
     print(f"worst p95 (warm pages): {worst:.1f} ms (target 100 ms); statuses {statuses}; load average {load[0]:.1f} on {os.cpu_count()} CPUs; written to {path}")
-    if args.store is None:
-        import shutil
+    import shutil
 
-        shutil.rmtree(workdir, ignore_errors=True)
+    shutil.rmtree(workdir, ignore_errors=True)  # with --store, the store lives elsewhere and stays
 
 
 if __name__ == "__main__":
