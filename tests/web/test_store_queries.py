@@ -73,3 +73,31 @@ def test_search_browse_and_users(engine):
         assert authenticate(db, "editrice", "correct horse battery") is not None
         assert authenticate(db, "editrice", "wrong") is None and authenticate(db, "nobody", "x") is None
         assert user_for_token(db, token).username == "editrice"
+
+
+def test_search_index_follows_articles_and_is_rebuilt_when_its_triggers_are_gone(tmp_path):
+    from datetime import datetime, timezone
+
+    from entrelignes.store.schema import Article
+    from entrelignes.store.search import ensure_search_index
+
+    engine = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    build_store(engine)
+    now = datetime(2026, 3, 13, tzinfo=timezone.utc)
+    with session_scope(engine) as db:
+        db.add(Article(id="n" * 24, outlet="X", url="https://x.example.org/n", title="Inondations à Nîmes", text="La Vistre déborde.", published_at=now, fetched_at=now, boilerplate=[]))
+    with session_scope(engine) as db:
+        assert [h.article_id for h in search_articles(db, "nimes")] == ["n" * 24]
+        db.get(Article, "n" * 24).title = "Sécheresse à Arles"
+    with session_scope(engine) as db:
+        assert search_articles(db, "nimes") == [] and len(search_articles(db, "arles")) == 1
+    assert ensure_search_index(engine) is False
+    with engine.begin() as connection:  # what a batch migration rebuilding `articles` would do
+        connection.exec_driver_sql("DROP TRIGGER article_search_insert")
+        connection.exec_driver_sql("DELETE FROM article_search")
+    assert ensure_search_index(engine) is True
+    with session_scope(engine) as db:
+        assert len(search_articles(db, "arles")) == 1 and search_articles(db, "greve")
+        db.delete(db.get(Article, "n" * 24))
+    with session_scope(engine) as db:
+        assert search_articles(db, "arles") == []
