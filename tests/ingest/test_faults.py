@@ -10,6 +10,8 @@ from datetime import timedelta
 
 import brotli
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from entrelignes.config import SourceConfig
@@ -203,3 +205,29 @@ def test_a_second_run_skips_disabled_and_backed_off_sources(fault_run, server):
         assert failing.consecutive_failures == 2 and failing.polls == 2
         # the backoff grows: the second failure waits longer than a poll interval
         assert failing.next_poll_at >= NOW + timedelta(seconds=120 + failing.poll_interval)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    body=st.one_of(
+        st.binary(max_size=400),
+        st.lists(st.sampled_from(["<rss>", "<channel>", "<item>", "<link>", "articles/a.html", "</link>", "</item>", "<?xml version='1.0'?>",
+                                  "<feed xmlns='http://www.w3.org/2005/Atom'>", "<entry>", "<link href='x'/>", "&", "<!DOCTYPE x>", "{\"items\": [",
+                                  "{\"url\": 1}", "]}", "<html>", "\x1f\x8b", "é", "\x00"]), max_size=30).map(lambda parts: "".join(parts).encode()),
+    ),
+    content_type=st.sampled_from(["application/rss+xml", "text/html; charset=utf-16", "application/json", "image/png", ""]),
+    encoding=st.sampled_from(["", "gzip", "br", "identity"]),
+)
+def test_no_served_document_crashes_a_run(server, engine, tmp_path, body, content_type, encoding):
+    """Whatever a server sends, the run ends with a report: the source is read or has a reason."""
+    server.static("/articles/a.html", article_html("A"))
+    if encoding == "gzip":
+        server.encoded("/random.xml", gzip_bytes(body), "gzip", content_type)
+    elif encoding == "br":
+        server.encoded("/random.xml", brotli.compress(body), "br", content_type)
+    else:
+        server.static("/random.xml", body, content_type)
+    config = make_config(tmp_path, SourceConfig(name="random", url=server.url("/random.xml")))
+    report = fetch_all(engine, config, now=NOW, force=True)
+    assert report.sources_read == 1 or [name for name, _ in report.errors] == ["random"]
+    assert all(reason and not reason.startswith("internal error") for _, reason in report.errors), report.errors
