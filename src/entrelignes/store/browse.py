@@ -82,7 +82,16 @@ def outlet_names(session: Session) -> list[tuple[str, int]]:
 
 
 def outlet_articles(session: Session, outlet: str, *, limit: int = 300) -> list[Article]:
-    query = select(Article).where(Article.outlet == outlet).order_by(Article.published_at.desc()).limit(limit)
+    """An outlet's newest articles, without their texts (the outlet page lists titles)."""
+    from sqlalchemy.orm import load_only
+
+    query = (
+        select(Article)
+        .options(load_only(Article.id, Article.title, Article.url, Article.published_at, Article.source_id, Article.outlet))
+        .where(Article.outlet == outlet)
+        .order_by(Article.published_at.desc())
+        .limit(limit)
+    )
     return list(session.scalars(query))
 
 
