@@ -41,18 +41,31 @@ def client(desk):
         yield c
 
 
-@pytest.fixture(scope="session")
-def live(tmp_path_factory, smtp):
-    """The app served by uvicorn on loopback, mail going to the test SMTP server."""
+def _serve(root: Path, smtp_port: int):
     from entrelignes.web import create_app
     from fake_feeds import transport
 
-    box, smtp_port = smtp
     port = free_port()
-    desk = make_desk(tmp_path_factory.mktemp("live"), smtp_port=smtp_port, web_port=port)
+    desk = make_desk(root, smtp_port=smtp_port, web_port=port)
     app = create_app(desk.config, desk.engine, fetch_transport=transport())
-    with LiveServer(app, port) as server:
-        desk.base_url = server.url
+    server = LiveServer(app, port)
+    desk.base_url = server.url
+    return desk, server
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory, smtp):
+    """The app served by uvicorn on loopback, mail going to the test SMTP server (readers)."""
+    desk, server = _serve(tmp_path_factory.mktemp("live"), smtp[1])
+    with server:
+        yield desk
+
+
+@pytest.fixture(scope="module")
+def live_desk(tmp_path_factory, smtp):
+    """Another served store, for the editor's changes to stay out of the readers' tests."""
+    desk, server = _serve(tmp_path_factory.mktemp("live-desk"), smtp[1])
+    with server:
         yield desk
 
 

@@ -92,8 +92,8 @@ def test_reader_pages_screenshots_phone_and_french(page, live):
     screenshot(page, "story-phone-fr")
 
 
-def test_editor_adds_a_source_drops_a_story_and_approves(page, live):
-    page.goto(live.base_url + "/desk")
+def test_editor_adds_a_source_drops_a_story_and_approves(page, live_desk):
+    page.goto(live_desk.base_url + "/desk")
     page.wait_for_url(re.compile(r"/login"))
     page.fill("input[name=username]", EDITOR)
     page.fill("input[name=password]", PASSWORD)
@@ -107,7 +107,7 @@ def test_editor_adds_a_source_drops_a_story_and_approves(page, live):
     page.fill("input[name=name]", "L'Écho local")
     page.locator("#add-source button[type=submit]").click()
     assert "Source added" in page.locator(".flash").inner_text()
-    with session_scope(live.engine) as db:
+    with session_scope(live_desk.engine) as db:
         assert db.query(Source).filter_by(url=SINGLE + "rss.xml", origin="web").count() == 1
     page.fill("input[name=url]", "http://127.0.0.1:1/feed.xml")
     page.locator("#add-source button[type=submit]").click()
@@ -122,9 +122,9 @@ def test_editor_adds_a_source_drops_a_story_and_approves(page, live):
     assert dropped.split(". ", 1)[1] in page.locator(".audit").inner_text()
     page.get_by_role("button", name="Approve").click()
     assert "approved" in page.locator(".next-edition h2 .badge").inner_text()
-    with session_scope(live.engine) as db:
-        edition = db.get(Edition, live.ids["next"])
+    with session_scope(live_desk.engine) as db:
+        edition = db.get(Edition, live_desk.ids["next"])
         assert edition.status == "approved" and len(edition.data["stories"]) == 1
     screenshot(page, "desk-approved")
-    page.goto(live.base_url + "/desk/deliveries?failed=true")
+    page.goto(live_desk.base_url + "/desk/deliveries?failed=true")
     assert "550" in page.locator("main").inner_text()
