@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench" / "stories" / "run.py"
 DATA = ROOT.parent / "shared" / "eval" / "stories-en"
 
-# measured 0.872 / 0.979 with the default parameters (docs/BENCHMARKS.md); floors leave a margin
+# measured 0.879 / 0.981 with the default parameters (docs/BENCHMARKS.md); floors leave a margin
 PAIRWISE_F1_FLOOR = 0.85
 BCUBED_F1_FLOOR = 0.97
 
