@@ -265,3 +265,16 @@ def test_sourcing_shares_count_sentences(analyzer):
                          "Les travaux dureront un mois. La mairie n'a pas réagi.", "fr")
     assert a.sourcing["anonymous"] == 0.25 and a.sourcing["unattributed"] == 0.75
     assert [x.kind for x in a.attributions] == ["anonymous"]
+
+
+def test_two_processes_give_the_same_results(analyzer):
+    docs = [(str(i), "", text, "fr") for i, text in enumerate([
+        "« Nous ne céderons pas », a déclaré Marie Dupont, maire de Lyon.",
+        "La police a indiqué que deux personnes avaient été blessées.",
+        "Selon un témoin, la chaussée s'est effondrée.",
+        "",
+    ])]
+    one = list(analyzer.analyze_many(docs, n_process=1, batch_size=1))
+    two = list(analyzer.analyze_many(docs, n_process=2, batch_size=1))
+    assert [a.id for a in two] == ["0", "1", "2", "3"]
+    assert [(a.quotes, a.attributions, a.notices) for a in one] == [(a.quotes, a.attributions, a.notices) for a in two]

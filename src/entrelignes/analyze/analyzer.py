@@ -200,13 +200,10 @@ _WORKER: Analyzer | None = None
 
 
 def _init_worker(models: dict[str, str] | None) -> None:
+    """Forked workers inherit the parent's analyzer; spawned ones build their own."""
     global _WORKER
     if models is not None or _WORKER is None:
         _WORKER = Analyzer(models)
-    try:  # one thread per worker: the processes are the parallelism
-        os.environ.setdefault("OMP_NUM_THREADS", "1")
-    except Exception:  # pragma: no cover
-        pass
 
 
 def _work(batch: list[tuple[str, str, str, str]]) -> list[Analysis]:

@@ -8,10 +8,12 @@ forms ("estime" tagged as a noun, "lui" lemmatised as "luire").
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
-    """Lowercase without accents (used for every lexicon look-up)."""
+    """Lowercase without accents (used for every lexicon look-up; cached: called per token)."""
     text = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in text if not unicodedata.combining(c)).replace("’", "'")
 

@@ -15,6 +15,7 @@ Speakers are resolved by `speakers.Mentions` (pronouns, titles, organisations, a
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Token
@@ -97,25 +98,29 @@ class FrenchQuoteRules:
         self.quotes = quote_spans(self.text)
         self.sents = sentence_spans(self.text, self.quotes)
         self.mentions = Mentions(doc, [(q.open, q.close) for q in self.quotes])
-        # char -> index of the token holding it, or of the next token (for spaces)
-        self._tok_at = [max(0, len(doc) - 1)] * (len(self.text) + 1)
-        pos = 0
+        # token start / end offsets, for char -> token look-ups by bisection
+        self._starts, self._ends = [], []
         for t in doc:
-            for k in range(pos, t.idx + len(t.text)):
-                self._tok_at[k] = t.i
-            pos = t.idx + len(t.text)
+            self._starts.append(t.idx)
+            self._ends.append(t.idx + len(t))
         self._sent_of_tok = [0] * len(doc)
         si = 0
-        for t in doc:
-            while si + 1 < len(self.sents) and t.idx >= self.sents[si][1]:
+        for i, start in enumerate(self._starts):
+            while si + 1 < len(self.sents) and start >= self.sents[si][1]:
                 si += 1
-            self._sent_of_tok[t.i] = si
+            self._sent_of_tok[i] = si
         self.taken: list[tuple[int, int]] = []
         self.out: list[RawQuote] = []
 
     # -- small helpers -----------------------------------------------------------------
     def tok(self, char: int) -> Token:
-        return self.doc[self._tok_at[min(char, len(self.text) - 1)]]
+        """The token holding `char`, or the next one when `char` is a space."""
+        i = bisect_right(self._starts, char) - 1
+        if i < 0:
+            i = 0
+        elif char >= self._ends[i] and i + 1 < len(self._starts):
+            i += 1
+        return self.doc[i]
 
     def tokens_in(self, s: int, e: int) -> list[Token]:
         if e <= s:
@@ -137,6 +142,9 @@ class FrenchQuoteRules:
         return any(a <= s and e <= b for a, b in self.taken)
 
     def is_speech(self, t: Token) -> str | None:
+        lem = speech_lemma(t.lower_, t.lemma_)  # the cheap test first: most tokens stop here
+        if lem is None or lem in NOT_SPEECH:
+            return None
         if t.pos_ in ("ADP", "DET", "PUNCT", "PRON", "CCONJ", "SCONJ", "NUM"):
             return None
         prev = self.doc[t.i - 1] if t.i > 0 else None
@@ -153,9 +161,6 @@ class FrenchQuoteRules:
                 self.doc[t.i - 1].pos_ == "ADP" or t.i == 1 or self.doc[t.i - 2].text in ".\n,;:"):
             return None  # "À noter que …"
         if t.i > 0 and self.doc[t.i - 1].pos_ == "DET":
-            return None
-        lem = speech_lemma(t.text, t.lemma_)
-        if lem is None or lem in NOT_SPEECH:
             return None
         if t.dep_ == "acl" and t.head.pos_ in ("NOUN", "PROPN") and "Part" in t.morph.get("VerbForm") \
                 and "Pres" in t.morph.get("Tense") and t.head.i < t.i:
@@ -461,9 +466,6 @@ class FrenchQuoteRules:
                     break
                 if t.text in ".;:«»\"" or (t.pos_ in ("VERB",) and f not in _SKIP_AFTER_VERB) or t.pos_ == "SCONJ":
                     break
-                if t.text == "," and steps > 0 and k + 1 < len(doc) and fold(doc[k + 1].text) not in _QUE:
-                    # "a rappelé, dans un communiqué, que" is fine; a comma then other words is not
-                    pass
                 k += 1
                 steps += 1
             if found is not None and lem not in INCISE_ONLY:
@@ -567,6 +569,8 @@ class FrenchQuoteRules:
     def pass_selon(self) -> None:
         doc = self.doc
         for t in doc:
+            if t.lower_ not in ("selon", "d'", "d’", "pour"):
+                continue
             f = fold(t.text)
             if f == "selon":
                 first = t.i + 1
@@ -654,12 +658,12 @@ class FrenchQuoteRules:
     def _phrase_speaker(self, phrase, head: Token) -> tuple[str | None, str, str | None]:
         if head.pos_ == "NOUN" and fold(head.text) in ORG_NOUNS:
             return self.speaker_from(head)
-        for e in self.doc.ents:
+        for e in self.mentions.ents:
             if e.start >= phrase.start and e.end <= phrase.end and e.label_ == "PER":
                 return self.mentions.resolve(e.root)
         hf = fold(head.text)
         if hf in _DOC_NOUNS:
-            for e in self.doc.ents:
+            for e in self.mentions.ents:
                 if e.start >= phrase.start and e.end <= phrase.end and e.label_ in ("ORG",):
                     return e.text, "organization", None
             for x in phrase:

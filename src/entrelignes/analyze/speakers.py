@@ -99,10 +99,11 @@ def role_keys(words: list[Token] | Span) -> frozenset[str]:
 
 
 def _gender_of_tokens(toks) -> str | None:
+    """Gender of a title phrase: its role noun's, else its article's ("la secrétaire d'Etat")."""
     for t in toks:
-        if t.pos_ in ("DET", "NOUN", "ADJ") and fold(t.text) in (ROLE_NOUNS | {"le", "la", "un", "une"}) or t.pos_ == "NOUN":
+        if t.pos_ == "NOUN" and fold(t.text) in ROLE_NOUNS:
             g = t.morph.get("Gender")
-            if g and t.pos_ in ("NOUN",) and fold(t.text) in ROLE_NOUNS:
+            if g:
                 return "f" if g[0] == "Fem" else "m"
     for t in toks:
         if t.pos_ == "DET" and fold(t.text) in ("le", "la", "un", "une", "du"):
@@ -115,11 +116,12 @@ def _gender_of_tokens(toks) -> str | None:
 class Mentions:
     def __init__(self, doc: Doc, quoted: list[tuple[int, int]] | None = None) -> None:
         self.doc = doc
+        self.ents = list(doc.ents)  # Doc.ents builds new Span objects on every access
         self.quoted = quoted or []
         self.persons: list[Person] = []
         self.groups: list[Group] = []
         by_last: dict[str, str] = {}
-        ents = [e for e in doc.ents if e.label_ == "PER"]
+        ents = [e for e in self.ents if e.label_ == "PER"]
         for e in ents:
             toks = _name_tokens(e.text)
             if not toks:
@@ -155,22 +157,25 @@ class Mentions:
         for p in self.persons:
             g, r, k = info[p.canonical]
             p.gender, p.role, p.role_keys = p.gender or g, p.role or r, k
-        for e in doc.ents:
+        for e in self.ents:
             if e.label_ == "ORG":
                 self.groups.append(Group(e.start_char, e.text, "organization"))
-        for t in doc:
-            if t.dep_ in ("nsubj", "obl:agent") and t.pos_ == "NOUN" and "Plur" in t.morph.get("Number"):
-                f = fold(t.text)
-                if f in ORG_NOUNS or f in ANON_NOUNS:
-                    self.groups.append(Group(t.idx, self.np_text(t), "organization" if f in ORG_NOUNS else "anonymous"))
-        self.groups.sort(key=lambda g: g.start)
+        # plural subjects / agents that are organisations or groups (antecedents of "ils"), and
         # unnamed people who act as subjects ("le coupable", "un témoin"), for "il" / "elle"
         self.humans: list[tuple[int, str]] = []
         for t in doc:
-            if t.dep_ in ("nsubj", "nsubj:pass") and t.pos_ == "NOUN" and "Sing" in t.morph.get("Number"):
-                f = fold(t.text)
-                if f in ANON_NOUNS or f in ROLE_NOUNS:
-                    self.humans.append((t.idx, self.np_text(t)))
+            if t.pos_ != "NOUN":
+                continue
+            dep = t.dep_
+            if dep not in ("nsubj", "obl:agent", "nsubj:pass"):
+                continue
+            f = fold(t.text)
+            number = t.morph.get("Number")
+            if dep in ("nsubj", "obl:agent") and "Plur" in number and (f in ORG_NOUNS or f in ANON_NOUNS):
+                self.groups.append(Group(t.idx, self.np_text(t), "organization" if f in ORG_NOUNS else "anonymous"))
+            if dep in ("nsubj", "nsubj:pass") and "Sing" in number and (f in ANON_NOUNS or f in ROLE_NOUNS):
+                self.humans.append((t.idx, self.np_text(t)))
+        self.groups.sort(key=lambda g: g.start)
 
     # -- helpers -------------------------------------------------------------------------
     def _role_tokens(self, ent: Span) -> list[Token]:
@@ -287,7 +292,7 @@ class Mentions:
         span = self._phrase(tok)
         head_f = fold(tok.text)
         if tok.pos_ == "NOUN" and head_f in ORG_NOUNS:
-            for e in doc.ents:
+            for e in self.ents:
                 if e.start > tok.i and e.end <= span[1] and e.start - tok.i <= 4 and e.label_ != "LOC":
                     return clean(e.text), "organization", None
             phrase = doc[span[0] : span[1]]
@@ -297,15 +302,15 @@ class Mentions:
                 if g is not None and g.type == "organization" and tok.idx - g.start < 1500:
                     return clean(g.name), "organization", None
         # named entity inside the phrase (the head or a flat / appos / nmod dependant)
-        for e in doc.ents:
+        for e in self.ents:
             if e.start >= span[0] and e.end <= span[1] and e.label_ == "PER":
                 p = next((p for p in self.persons if p.start == e.start_char), None)
                 role = p.role if p else None
                 return clean(self.canonical(e.text)), "person", role
         if tok.ent_type_ in ("ORG", "LOC", "MISC") and tok.pos_ == "PROPN":
-            ent = next((e for e in doc.ents if e.start <= tok.i < e.end), None)
+            ent = next((e for e in self.ents if e.start <= tok.i < e.end), None)
             return clean(ent.text if ent else tok.text), "organization", None
-        for e in doc.ents:
+        for e in self.ents:
             if e.start >= span[0] and e.end <= span[1] and e.label_ == "ORG":
                 if head_f in ANON_NOUNS and head_f not in ORG_NOUNS:
                     break
@@ -320,8 +325,10 @@ class Mentions:
                 if p.start >= tok.idx:
                     break
                 if nouns & p.role_keys:
+                    # "le chef de l'Etat syrien" fits "le président syrien", not "le président turc"
                     adjs = {k for k in keys if k.startswith("adj:")}
-                    if adjs and p.role_keys and not adjs <= p.role_keys | {k for k in adjs}:
+                    p_adjs = {k for k in p.role_keys if k.startswith("adj:")}
+                    if adjs and p_adjs and not adjs & p_adjs:
                         continue
                     best = p
             if best is not None:
