@@ -63,3 +63,33 @@ def test_summary_skips_repeated_wire_sentences():
 def test_summary_falls_back_to_titles_without_text():
     members = [StoryInput("x1", "Storm closes the northern pass", "", at(6), "A")]
     assert summarize(members) == [("Storm closes the northern pass", "A")]
+
+
+def test_outlets_with_first_times_and_carriers():
+    from entrelignes.stories import outlets
+
+    members = wire_copies()
+    dups = {"w2": "w1", "w3": "w1", "w4": "w1", "w5": "w1"}
+    listed = outlets(list(reversed(members)), dups)
+    assert [o for o, _, _ in listed] == ["Agence Presse Libre", "The Northern Ledger", "Harbour Times",
+                                         "Valley Gazette", "Morning Signal"]
+    assert listed[0][1] == at(6, 12) and listed[0][2] is False
+    assert all(copy for _, _, copy in listed[1:])
+
+
+def test_quotes_grouped_by_speaker_across_outlets():
+    from entrelignes.records import Quote
+    from entrelignes.stories import quotes_by_speaker
+
+    def q(text: str, speaker: str | None) -> Quote:
+        return Quote(text, "direct", speaker, "person" if speaker else "none", "a dit", 0, len(text))
+
+    grouped = quotes_by_speaker([
+        ("Le Courrier du Matin", q("Nous resterons vigilants", "Marc Olivane")),
+        ("Radio Fleuve", q("La fumée n'est pas toxique", "Olivane")),
+        ("La Gazette de l'Est", q("On a eu peur", "Élise Marchal")),
+        ("Radio Fleuve", q("Sans auteur", None)),
+        ("La Gazette de l'Est", q("Le confinement est maintenu", "marc olivane")),
+    ])
+    assert list(grouped) == ["Marc Olivane", "Élise Marchal"]
+    assert [o for o, _ in grouped["Marc Olivane"]] == ["Le Courrier du Matin", "Radio Fleuve", "La Gazette de l'Est"]

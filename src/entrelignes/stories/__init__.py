@@ -6,7 +6,7 @@ Pure functions over records, no database: the store and the pipeline persist the
 from .cluster import ClusterParams, StoryClusterer, StoryInput, cluster
 from .dedup import NearDuplicateIndex
 from .rank import RankedStory, rank_stories
-from .summary import headline, outlet_contrast, summarize
+from .summary import headline, outlet_contrast, outlets, quotes_by_speaker, summarize
 
 __all__ = [
     "ClusterParams",
@@ -17,6 +17,8 @@ __all__ = [
     "cluster",
     "headline",
     "outlet_contrast",
+    "outlets",
+    "quotes_by_speaker",
     "rank_stories",
     "summarize",
 ]

@@ -5,6 +5,9 @@
 - `summarize`: the most central sentences (closest to the centroid of all the story's sentences,
   TF-IDF within the story), skipping sentences that repeat one already chosen, spread over
   outlets when the story has several, each credited to its outlet.
+- `outlets`: who covered the story and when each outlet first did, copies marked as such.
+- `quotes_by_speaker`: the analysis stage's quotes of all members, grouped by speaker ("Castaner"
+  and "Christophe Castaner" are one speaker), each credited to its outlet.
 - `outlet_contrast`: for each outlet, the words that most distinguish its coverage from the other
   outlets' coverage of the same story: log-odds ratio with an informative Dirichlet prior
   (Monroe, Colaresi & Quinn 2008, "Fightin' words"), z-scored by its variance. The prior is the
@@ -16,7 +19,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 from .cluster import StoryInput
 from .text import STOPWORDS, content_terms, sentences, words
@@ -163,3 +168,48 @@ def outlet_contrast(
         scored.sort(key=lambda wz: (-wz[1], wz[0]))
         result[outlet] = [(w, round(z, 4)) for w, z in scored[:top]]
     return result
+
+
+def outlets(members: Sequence[StoryInput], duplicate_of: Mapping[str, str] = {}) -> list[tuple[str, datetime, bool]]:  # noqa: B006
+    """(outlet, first publication, only carried copies) per outlet, earliest first."""
+    first: dict[str, tuple[datetime, str, bool]] = {}
+    for m in _ordered(members):
+        copy = m.id in duplicate_of
+        if m.source not in first:
+            first[m.source] = (m.published, m.id, copy)
+        elif not copy and first[m.source][2]:  # an own article after a copy: not only a carrier
+            first[m.source] = (first[m.source][0], first[m.source][1], False)
+    return [(o, t, c) for o, (t, _, c) in sorted(first.items(), key=lambda kv: (kv[1][0], kv[1][1]))]
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in text if not unicodedata.combining(c)).strip()
+
+
+def quotes_by_speaker(quotes: Iterable[tuple[str, object]]) -> dict[str, list[tuple[str, object]]]:
+    """Speaker -> [(outlet, quote)], from (outlet, quote) pairs whose quote has `.speaker`.
+
+    Speakers are matched like the quote scorer does: case and accents ignored, and a name whose
+    last word ends the other's ("Castaner", "Christophe Castaner") is the same speaker, shown
+    with its longest form (the first written, among equally long ones). Quotes without a speaker are left out. Speakers with the most quotes
+    come first, then by name.
+    """
+    groups: list[tuple[list[str], list[tuple[str, object]]]] = []  # (names seen, quotes)
+    for outlet, quote in quotes:
+        speaker = (getattr(quote, "speaker", None) or "").strip()
+        if not speaker:
+            continue
+        tokens = _fold(speaker).split()
+        for names, items in groups:
+            known = _fold(max(names, key=len)).split()
+            if tokens and known and (tokens[-1] == known[-1]) and (set(tokens) <= set(known) or set(known) <= set(tokens)):
+                names.append(speaker)
+                items.append((outlet, quote))
+                break
+        else:
+            groups.append(([speaker], [(outlet, quote)]))
+    # the longest form of the name, the first one written when several are as long
+    named = [(max(names, key=len), items) for names, items in groups]
+    named.sort(key=lambda g: (-len(g[1]), _fold(g[0])))
+    return {name: items for name, items in named}
