@@ -219,17 +219,29 @@ class _ShardedTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, connections: int) -> None:
         count = max(1, -(-connections // self.SHARD_SIZE))
-        size = max(1, -(-connections // count))
+        self.size = max(1, -(-connections // count))
         ssl_context = httpx.create_ssl_context(trust_env=False)  # loading the CA bundle once
-        self._shards = [_pool_transport(size, ssl_context) for _ in range(count)]
+        self._shards = [_pool_transport(self.size, ssl_context) for _ in range(count)]
+        self.in_flight = [0] * count
         self._next = 0
 
+    def pick(self, key: int) -> int:
+        """The pool for `key`, or the next one with a free connection: a request never waits
+        behind a slow one while another pool is idle."""
+        count = len(self._shards)
+        start = key % count
+        for step in range(count):
+            index = (start + step) % count
+            if self.in_flight[index] < self.size:
+                return index
+        return start
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        key = request.extensions.get("entrelignes.shard")
-        if key is None:
-            key = self._next
+        index = request.extensions.get("entrelignes.shard")
+        if index is None:
+            index = self._next % len(self._shards)
             self._next += 1
-        return await self._shards[key % len(self._shards)].handle_async_request(request)
+        return await self._shards[index % len(self._shards)].handle_async_request(request)
 
     async def aclose(self) -> None:
         for shard in self._shards:
@@ -577,13 +589,21 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         assert self._transport is not None, "use the Fetcher as an async context manager"
         headers.update(self._headers)
-        request = httpx.Request("GET", url, headers=headers, extensions={"timeout": self._timeouts, "entrelignes.shard": shard})
-        response = await self._transport.handle_async_request(request)
-        response.request = request
+        sharded = self._transport if isinstance(self._transport, _ShardedTransport) else None
+        index = sharded.pick(shard) if sharded else shard
+        request = httpx.Request("GET", url, headers=headers, extensions={"timeout": self._timeouts, "entrelignes.shard": index})
+        if sharded:
+            sharded.in_flight[index] += 1
         try:
-            return await self._read(url, response, accept, limit, etag, last_modified)
+            response = await self._transport.handle_async_request(request)
+            response.request = request
+            try:
+                return await self._read(url, response, accept, limit, etag, last_modified)
+            finally:
+                await response.aclose()
         finally:
-            await response.aclose()
+            if sharded:
+                sharded.in_flight[index] -= 1
 
     async def _read(self, url, response: httpx.Response, accept, limit, etag, last_modified) -> Fetched | tuple[str, bool]:
         status = response.status_code
