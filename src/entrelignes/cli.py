@@ -24,7 +24,7 @@ app.add_typer(edition_app, name="edition")
 users_app = typer.Typer(help="Editors of the web desk: accounts and API tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
-console = Console(stderr=True)  # stdout is kept for data (JSON lines)
+console = Console(stderr=True, soft_wrap=True)  # stdout is kept for data (JSON lines); messages never re-wrapped
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help=f"Configuration file (default: ./{CONFIG_NAME}).")]
 SlotOption = Annotated[str, typer.Option("--slot", help="morning or evening.")]
 DateOption = Annotated[Optional[str], typer.Option("--date", help="YYYY-MM-DD (default: the latest slot).")]

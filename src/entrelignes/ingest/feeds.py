@@ -123,6 +123,13 @@ def html_to_text(value: str) -> str:
     return " ".join(value.split())
 
 
+def plain_text(value: str) -> str:
+    """A field that feeds define as plain text (RSS and JSON Feed titles): entities decoded,
+    whitespace collapsed, and markup kept as the characters it is, so that a title which says
+    `<script>` is shown as those characters, never run and never silently dropped."""
+    return " ".join(html_lib.unescape(value).split()) if value else ""
+
+
 def _text(element: Element | None) -> str:
     if element is None:
         return ""
@@ -280,7 +287,7 @@ def _parse_rss(root: Element, url: str) -> ParsedFeed:
         feed.items.append(
             FeedItem(
                 url=link,
-                title=html_to_text(_text(item.find("title"))),
+                title=plain_text(_text(item.find("title"))),
                 published=parse_date(_text(_first(item, "pubDate", f"{DC}date", "date"))),
                 summary=html_to_text(description)[:2000],
                 content_html=content or description,
@@ -310,7 +317,7 @@ def _parse_rdf(root: Element, url: str) -> ParsedFeed:
             feed.items.append(
                 FeedItem(
                     url=link,
-                    title=html_to_text(_text(item.find(f"{ns}title"))),
+                    title=plain_text(_text(item.find(f"{ns}title"))),
                     published=parse_date(_text(item.find(f"{DC}date"))),
                     summary=html_to_text(description)[:2000],
                     content_html=_text(item.find(f"{CONTENT}encoded")) or description,
@@ -453,7 +460,7 @@ def _parse_json_feed(body: bytes, url: str, content_type: str) -> ParsedFeed:
         feed.items.append(
             FeedItem(
                 url=link,
-                title=html_to_text(_str(item.get("title"))),
+                title=plain_text(_str(item.get("title"))),
                 published=parse_date(_str(item.get("date_published")) or _str(item.get("date_modified"))),
                 summary=html_to_text(summary or content)[:2000],
                 content_html=content or html_lib.escape(summary, quote=False),
