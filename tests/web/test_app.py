@@ -335,3 +335,15 @@ def test_atom_links_lead_to_edition_pages(client, desk):
     links = _re.findall(r'rel="alternate" type="text/html" href="http://[^/"]+(/editions/[^"]+)"', atom)
     assert links and all(client.get(link).status_code == 200 for link in links)
     assert "tag:" in atom  # the same entry ids as the files channel's feed
+
+
+def test_subscription_api_and_bad_links(client, desk):
+    accepted = client.post("/api/subscriptions", json={"email": "lecteur@example.org", "slots": "morning"})
+    assert accepted.status_code == 202  # the same answer whether the confirmation could be sent or not
+    assert client.post("/api/subscriptions", json={"email": "not an address"}).status_code == 422
+    assert client.post("/api/subscriptions", json={"email": "a@example.org", "slots": "noon"}).status_code == 422
+    token = csrf_of(client.get("/subscribe/confirm?token=forged").text)
+    bad = client.post("/subscribe/confirm", data={"token": "forged", "csrf": token})
+    assert bad.status_code == 400 and "invalid or has expired" in bad.text
+    bad = client.post("/unsubscribe", data={"token": "forged", "csrf": token})
+    assert bad.status_code == 400
