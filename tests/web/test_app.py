@@ -347,3 +347,13 @@ def test_subscription_api_and_bad_links(client, desk):
     assert bad.status_code == 400 and "invalid or has expired" in bad.text
     bad = client.post("/unsubscribe", data={"token": "forged", "csrf": token})
     assert bad.status_code == 400
+
+
+def test_a_new_password_ends_every_session(client, desk):
+    from entrelignes.store.users import add_user
+
+    login(client)
+    assert client.get("/desk", follow_redirects=False).status_code == 200
+    with session_scope(desk.engine) as db:
+        add_user(db, EDITOR, "un tout autre mot de passe", replace=True)
+    assert client.get("/desk", follow_redirects=False).status_code == 303
