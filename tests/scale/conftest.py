@@ -5,10 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "store"))
+from pg_cluster import postgres_cluster, store_url  # noqa: E402,F401 - fixtures: a store on SQLite and PostgreSQL
 
 ARTICLES = [
     ("Grève à la SNCF", "« Nous ne céderons pas », a déclaré Sophie Binet mardi à Paris devant les grévistes. Le gouvernement, selon une source proche du dossier, envisage pourtant un compromis d'ici la fin de la semaine."),

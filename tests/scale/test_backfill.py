@@ -67,11 +67,11 @@ def test_a_parquet_rerun_does_the_rest_and_matches_a_clean_run(clean_run, archiv
     assert third.analysed == 0 and third.already_done == 11
 
 
-def test_to_the_store_then_a_rerun_skips_what_is_stored(clean_run, archives, tmp_path):
+def test_to_the_store_then_a_rerun_skips_what_is_stored(clean_run, archives, tmp_path, store_url):
     from entrelignes.store import open_store, session_scope
     from entrelignes.store.schema import Analysis, Article
 
-    engine = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    engine = open_store(store_url)
     first = backfill([archives], engine="inline", store=engine, limit=4, errors_path=tmp_path / "errors.jsonl")
     second = backfill([archives], engine="inline", store=engine, errors_path=tmp_path / "errors.jsonl")
     assert (first.analysed, second.already_done, second.analysed) == (4, 4, 7)

@@ -16,9 +16,11 @@ import socket
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+import pytest
 
 
 class Unavailable(RuntimeError):
@@ -125,3 +127,34 @@ class PostgresCluster:
     def drop_database(self, name: str) -> None:
         with psycopg.connect(self.admin_url, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- fixtures (imported by the conftest of each folder that needs a store) ----------------------
+
+BACKENDS = [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+    except Unavailable as error:
+        cluster.stop()
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required under CI: {error}")
+        pytest.skip(f"PostgreSQL unavailable: {error}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty store: a SQLite file, or a new database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    name = cluster.create_database()
+    yield cluster.url(name)
+    cluster.drop_database(name)
