@@ -64,7 +64,7 @@ class PostgresCluster:
                 owner = pwd.getpwnam("postgres")
             except KeyError:
                 raise Unavailable("running as root and there is no `postgres` user to run the server as") from None
-            runuser = shutil.which("runuser")
+            runuser = shutil.which("runuser") or next((p for p in ("/usr/sbin/runuser", "/sbin/runuser") if os.path.exists(p)), None)
             if runuser is None:
                 raise Unavailable("running as root and runuser (util-linux) is missing")
             self._prefix = [runuser, "-u", "postgres", "--"]
