@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .dedup import NearDuplicateIndex
-from .text import terms_of, words
+from .text import STOPWORDS, fold, name_keys, terms_of, words
 
 Vector = dict[str, float]
 
@@ -69,6 +69,15 @@ class ClusterParams:
     title_sim_weight: float = 0.0  # weight of the title-only cosine in the pair similarity
     entity_weight: float = 0.1  # weight of the shared-entity cosine (when entities are given)
     time_scale: timedelta = timedelta(hours=72)  # similarity halves at this distance
+    name_weight: float = 0.04  # bonus per unit of shared-name evidence, across languages (0: off)
+    name_weight_same: float = 0.01  # the same, between articles in one language (text says most)
+    name_min: float = 2.0  # evidence needed before shared names count at all (several names)
+    name_cap: float = 4.0  # evidence counted at most this much
+    name_members: int = 2  # a name counts when at least this many of the story's members use it,
+    name_share: float = 0.5  # ... at least this share of them,
+    name_exclusive: float = 0.8  # ... and this share of the open articles naming it are the story's
+    name_words: int = 400  # names are read in the title and the first N words of the text
+    name_window: timedelta = timedelta(hours=36)  # only for stories with an article this recent
     index_terms: int = 20  # top terms per article in the inverted index
     query_terms: int = 40  # top terms of a new article looked up in it
     max_posting: int = 2000  # postings longer than this are skipped at query time
@@ -96,6 +105,9 @@ class _Story:
     text_sum: dict[str, float] = field(default_factory=dict)
     title_sum: dict[str, float] = field(default_factory=dict)
     entity_sum: dict[str, float] = field(default_factory=dict)
+    names: Counter[str] = field(default_factory=Counter)  # name -> counted members naming it
+    languages: Counter[str] = field(default_factory=Counter)  # language -> counted members
+    by_language: dict[str, dict[str, float]] = field(default_factory=dict)  # language -> its text_sum
     window: deque[str] = field(default_factory=deque)  # open members, in the order they came
 
     @property
@@ -111,6 +123,8 @@ class _Open:
     published: datetime
     story: str
     top: tuple[str, ...]
+    names: frozenset[str] = frozenset()
+    language: str = ""
 
 
 class _DocumentFrequencies:
@@ -208,6 +222,7 @@ class StoryClusterer:
         self._entity_df = _DocumentFrequencies(offset=1.0)  # an entity shared by all still counts
         self._dedup = NearDuplicateIndex(threshold=p.dedup_threshold, num_perm=p.dedup_num_perm)
         self._open: dict[str, _Open] = {}
+        self._name_open: Counter[str] = Counter()  # name -> open articles naming it
         self._stories: dict[str, _Story] = {}
         self._postings: dict[str, set[str]] = {}
         self._closing: list[tuple[datetime, str]] = []  # heap of (last article time, story id)
@@ -248,7 +263,8 @@ class StoryClusterer:
         title_vector = _normalise({t: self._df.idf(t) for t in set(title_terms)})
         entities = self._entities(article.entities, count=original is None)
         top = tuple(t for t, _ in sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[: p.query_terms])
-        item = _Open(vector, title_vector, entities, article.published, "", top[: p.index_terms])
+        names = self._names(article) if p.name_weight or p.name_weight_same else frozenset()
+        item = _Open(vector, title_vector, entities, article.published, "", top[: p.index_terms], names, article.language)
 
         linked: list[str] = []
         if story_id is None:
@@ -260,6 +276,7 @@ class StoryClusterer:
         item.story = story_id
         story = self._stories[story_id]
         self._open[article.id] = item
+        self._name_open.update(item.names)
         story.members.append((article.published, article.id))
         story.last = article.published if story.last is None else max(story.last, article.published)
         self._add_to_sums(story, item)
@@ -355,6 +372,19 @@ class StoryClusterer:
         _accumulate(story.text_sum, item.vector, sign)
         _accumulate(story.title_sum, item.title, sign)
         _accumulate(story.entity_sum, item.entities, sign)
+        story.languages[item.language] += int(sign)
+        _accumulate(story.by_language.setdefault(item.language, {}), item.vector, sign)
+        if story.languages[item.language] <= 0:
+            del story.languages[item.language]
+            del story.by_language[item.language]
+        if item.names:
+            if sign > 0:
+                story.names.update(item.names)
+            else:
+                story.names.subtract(item.names)
+                for name in item.names:
+                    if story.names[name] <= 0:
+                        del story.names[name]
 
     def _decay(self, a: datetime, b: datetime) -> float:
         scale = self.params.time_scale
@@ -365,12 +395,62 @@ class StoryClusterer:
     def _link(self, item: _Open, story: _Story) -> float:
         """Average similarity of `item` to the story's latest members, damped by time since its last."""
         p = self.params
-        sim = _dot(item.vector, story.text_sum)
+        sim = 0.0
         if p.title_sim_weight and item.title and story.title_sum:
             sim += p.title_sim_weight * _dot(item.title, story.title_sum)
         if p.entity_weight and item.entities and story.entity_sum:
             sim += p.entity_weight * _dot(item.entities, story.entity_sum)
-        return sim / story.counted * self._decay(item.published, story.last)  # type: ignore[arg-type]
+        sim /= story.counted
+        same = story.languages.get(item.language, 0)
+        if same and same < story.counted:  # words are compared with the members in its language
+            sim += _dot(item.vector, story.by_language[item.language]) / same
+        else:
+            sim += _dot(item.vector, story.text_sum) / story.counted
+        if item.names and story.names:
+            other_language = bool(item.language) and item.language not in story.languages
+            weight = p.name_weight if other_language else p.name_weight_same
+            if weight:
+                sim += weight * self._name_evidence(item, story)
+        return sim * self._decay(item.published, story.last)  # type: ignore[arg-type]
+
+    def _name_evidence(self, item: _Open, story: _Story) -> float:
+        """How strongly the names `item` shares with `story` point at that story, 0 when weak.
+
+        Each shared name counts (members of the story naming it / members counted) x (members of
+        the story naming it / open articles naming it): a name counts fully when every member of
+        the story uses it and no other open article does (a flooded village, the people of one
+        affair), little when the story only mentions it or when it is everywhere in the news (a
+        country, a big city, a president). Below `name_min` (one name, however rare, or several
+        common ones) the evidence is 0; above, it is capped at `name_cap`. Only for stories whose
+        latest article is within `name_window`: names join a follow-up or another language's
+        report of the same days, not next month's story in the same town.
+        """
+        p = self.params
+        if abs((item.published - story.last).total_seconds()) > p.name_window.total_seconds():  # type: ignore[operator]
+            return 0.0
+        counted, in_story, everywhere = story.counted, story.names, self._name_open
+        evidence = 0.0
+        for name in item.names:
+            k = in_story.get(name, 0)
+            if k >= p.name_members and k >= p.name_share * counted and k >= p.name_exclusive * everywhere[name]:
+                evidence += (k / counted) * (k / everywhere[name])
+        if evidence < p.name_min:
+            return 0.0
+        return min(evidence, p.name_cap)
+
+    def _names(self, article: StoryInput) -> frozenset[str]:
+        """Name keys of the article: capitalised words of its title and text, plus the capitalised
+        words of the analysis stage's entities when given (the same keys in every language)."""
+        p = self.params
+        keys = name_keys(article.title + "\n\n" + article.text, limit=p.name_words, exclude=(article.source,))
+        own = set(fold(article.source).split())
+        for entity in article.entities:
+            for word in entity.split():
+                if word[:1].isupper() and len(word) >= 3:
+                    key = fold(word.strip(".,;:!?«»\"'()"))
+                    if len(key) >= 3 and key not in own and key not in STOPWORDS:
+                        keys.add(key)
+        return frozenset(keys)
 
     def _linked_stories(self, item: _Open, query: tuple[str, ...]) -> list[str]:
         """Open stories whose average link to `item` reaches the threshold, best first."""
@@ -407,6 +487,7 @@ class StoryClusterer:
         keep.members = members
         keep.last = max(keep.last, gone.last)  # type: ignore[type-var]
         keep.text_sum, keep.title_sum, keep.entity_sum = {}, {}, {}
+        keep.names, keep.languages, keep.by_language = Counter(), Counter(), {}
         for _, m in gone.members:
             self._assign[m] = keep.id
             if m in self._open:
@@ -445,6 +526,11 @@ class StoryClusterer:
         item = self._open.pop(aid, None)
         if item is None:
             return
+        if item.names:
+            self._name_open.subtract(item.names)
+            for name in item.names:
+                if self._name_open[name] <= 0:
+                    del self._name_open[name]
         story = self._stories.get(item.story)
         if story is not None and from_sums:  # an open member is always in its story's sums
             self._add_to_sums(story, item, -1.0)

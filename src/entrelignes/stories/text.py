@@ -10,6 +10,7 @@ seems because each story is compared within one language most of the time.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
@@ -119,3 +120,54 @@ def unique(items: Iterable[str]) -> list[str]:
     for item in items:
         seen.setdefault(item, None)
     return list(seen)
+
+
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:[-‐‑][^\W\d_]+)*(?:['’][^\W\d_]+)?", re.UNICODE)
+_CALENDAR = frozenset(
+    """
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june
+    july august september october november december lundi mardi mercredi jeudi vendredi samedi
+    dimanche janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
+    """.split()
+)
+
+
+def fold(text: str) -> str:
+    """Case and accents folded: "Haute-Vérane" and "haute-verane" meet."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def name_keys(text: str, *, limit: int = 0, exclude: Iterable[str] = ()) -> set[str]:
+    """Proper names of a text without a language model: capitalised words not at a sentence start.
+
+    Each capitalised word is a key on its own ("Claire Dauvergne" gives "claire" and "dauvergne");
+    a hyphenated name stays whole ("Pont-Aurel" gives "pont-aurel"), accents and case folded, so
+    the same place written in a French and an English article gives the same key. Possessives and
+    French elisions are cut ("France's" -> "france", "d'Aurel" -> "aurel"); stop words, weekday and
+    month names, words of fewer than 3 letters and the words of `exclude` (the outlet's own name)
+    are not names. With `limit`, only the first `limit` words are read.
+    """
+    skip = {fold(w) for e in exclude for w in _NAME_WORD.findall(e)}
+    keys: set[str] = set()
+    seen = 0
+    for sent in sentences(text):
+        for i, tok in enumerate(_NAME_WORD.findall(sent)):
+            seen += 1
+            if limit and seen > limit:
+                return keys
+            if "'" in tok or "’" in tok:
+                head, _, tail = tok.replace("’", "'").partition("'")
+                if tail.casefold() == "s":
+                    tok = head
+                elif _ELISION.match(head + "'"):
+                    tok, i = tail, i + 1  # the name after an elision is never a sentence start
+                else:
+                    continue
+            if i == 0 or not tok[:1].isupper() or len(tok) < 3:
+                continue
+            key = fold(tok).replace("‐", "-").replace("‑", "-")
+            if key in STOPWORDS or key in _CALENDAR or key in skip:
+                continue
+            keys.add(key)
+    return keys
