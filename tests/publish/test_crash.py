@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import crash_worker
-from conftest import add_edition, edition_data, replace, story
+from publish_support import add_edition, edition_data, replace, story
 from sqlalchemy import func, select
 
 from entrelignes.editions.render import render_telegram

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from conftest import HOSTILE, Mailbox, add_edition, edition_data, free_port, replace, story
+from publish_support import HOSTILE, Mailbox, add_edition, edition_data, free_port, replace, story
 
 from entrelignes.publish import publish_edition
 from entrelignes.publish.subscriptions import (

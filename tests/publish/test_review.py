@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import add_edition, edition_data, replace, story
+from publish_support import add_edition, edition_data, replace, story
 
 from entrelignes.editions import desk
 from entrelignes.editions.schedule import publish_approved

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from conftest import add_edition, edition_data
+from publish_support import add_edition, edition_data
 from typer.testing import CliRunner
 
 from entrelignes.cli import app

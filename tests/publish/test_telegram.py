@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from conftest import HOSTILE, add_edition, edition_data, replace, story
+from publish_support import HOSTILE, add_edition, edition_data, replace, story
 from fake_telegram import LIMIT, utf16_len
 
 from entrelignes.publish import publish_edition
