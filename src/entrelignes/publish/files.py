@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from entrelignes.editions.render import render_atom, render_html, render_markdown, render_telegram
 
 
-def _feed_id(base_url: str) -> str:
+def atom_feed_id(base_url: str) -> str:
     """A tag URI (RFC 4151) naming this desk's feed; stable as long as the public address is."""
     host = urlsplit(base_url).hostname or "localhost"
     return f"tag:{host},2026:entrelignes"
@@ -42,5 +42,5 @@ def write_edition_files(out: Path, edition: dict[str, Any], all_editions: Sequen
     write_atomically(paths["telegram"], json.dumps(render_telegram(edition), ensure_ascii=False, indent=2))
     latest = max(all_editions, key=lambda e: e["at"])
     write_atomically(paths["index"], render_html(latest, join_link=join_link, feed_url="atom.xml"))
-    write_atomically(paths["atom"], render_atom(all_editions, base_url=base_url, feed_id=_feed_id(base_url)))
+    write_atomically(paths["atom"], render_atom(all_editions, base_url=base_url, feed_id=atom_feed_id(base_url)))
     return paths

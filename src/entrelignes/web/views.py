@@ -119,9 +119,9 @@ def atom_feed(session: Session, base_url: str) -> str:
     if atom is None:
         ids = [e["id"] for e in cache.summaries[:ATOM_EDITIONS]]
         editions = [row.data for row in browse.editions_by_id(session, ids)]
-        from entrelignes.publish.files import _feed_id  # the files channel's id: the two feeds name entries alike
+        from entrelignes.publish.files import atom_feed_id
 
-        atom = render_atom(editions, base_url=base_url, feed_id=_feed_id(base_url))
+        atom = render_atom(editions, base_url=base_url, feed_id=atom_feed_id(base_url))
         cache.atom = atom
     return atom
 
