@@ -11,9 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from entrelignes.extract import ExtractionError, extract_page
-from entrelignes.stories import StoryInput
+
+if TYPE_CHECKING:
+    from entrelignes.stories import StoryInput
 
 MAX_FILE_BYTES = 50_000_000
 
@@ -93,6 +96,8 @@ def read_documents(path: Path) -> Iterator[Document | DocumentError]:
 
 def read_story_inputs(path: Path) -> list[StoryInput]:
     """Records for `entrelignes cluster`: JSONL with id, title, text, published (ISO 8601), source."""
+    from entrelignes.stories import StoryInput  # the stories stage's numerical imports, only when clustering
+
     inputs = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
