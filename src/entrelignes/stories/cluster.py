@@ -69,7 +69,7 @@ class ClusterParams:
     title_sim_weight: float = 0.0  # weight of the title-only cosine in the pair similarity
     entity_weight: float = 0.1  # weight of the shared-entity cosine (when entities are given)
     time_scale: timedelta = timedelta(hours=72)  # similarity halves at this distance
-    name_weight: float = 0.04  # bonus per unit of shared-name evidence, across languages (0: off)
+    name_weight: float = 0.05  # bonus per unit of shared-name evidence, across languages (0: off)
     name_weight_same: float = 0.01  # the same, between articles in one language (text says most)
     name_min: float = 2.0  # evidence needed before shared names count at all (several names)
     name_cap: float = 4.0  # evidence counted at most this much
