@@ -18,6 +18,17 @@ Evidence for "same story", combined into one similarity per article pair:
   on the dev day once titles are in the text vector);
 - entities: when the analysis stage provides them, the shared entities weighted by rarity
   (cosine of idf-weighted entity sets), added with a weight;
+- names: proper names read without a model (capitalised words not at a sentence start, hyphenated
+  names kept whole, case and accents folded; plus the capitalised words of the entities), counted
+  per story and per open window. A name is evidence for a story when several of its members use
+  it and hardly any other open article does; several such names (`name_min`) add a bonus. It is
+  what joins a report in another language (words barely overlap, names do: Pont-Aurel, Vérane),
+  so across languages it weighs `name_weight`; within one language, where the words already
+  speak, only `name_weight_same` (a nudge for follow-ups and side stories near the threshold).
+  Names count only for stories active within `name_window`;
+- language: when a story holds members in several languages, an article's words are compared
+  with the members in its own language only (a French follow-up is not diluted by the English
+  report that joined on names);
 - time: the sum is damped by the time since the story's latest article (halves every
   `time_scale`).
 
@@ -420,7 +431,10 @@ class StoryClusterer:
         the story naming it / open articles naming it): a name counts fully when every member of
         the story uses it and no other open article does (a flooded village, the people of one
         affair), little when the story only mentions it or when it is everywhere in the news (a
-        country, a big city, a president). Below `name_min` (one name, however rare, or several
+        country, a big city, a president). A name counts at all only when `name_members` members
+        and `name_share` of them use it and `name_exclusive` of the open articles naming it are
+        the story's: a story of one article has no names yet (one text names many things, and on
+        the English dev day that alone merged unrelated stories). Below `name_min` (one name, however rare, or several
         common ones) the evidence is 0; above, it is capped at `name_cap`. Only for stories whose
         latest article is within `name_window`: names join a follow-up or another language's
         report of the same days, not next month's story in the same town.
