@@ -115,6 +115,37 @@ def sources_list(config_path: ConfigOption = None) -> None:
     Console().print(table)
 
 
+@sources_app.command("import")
+def sources_import(opml_file: Annotated[Path, typer.Argument(help="An OPML file exported by a feed reader.")], config_path: ConfigOption = None) -> None:
+    """Follow every feed of an OPML file (its folders become tags)."""
+    from entrelignes.ingest.opml import OPMLError, import_opml
+    from entrelignes.store import session_scope
+    from entrelignes.store.sources import add_source
+
+    config = _config(config_path)
+    try:
+        feeds = import_opml(opml_file.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, OPMLError) as error:
+        console.print(f"[red]error[/red] {opml_file}: {error}")
+        raise typer.Exit(1) from None
+    with session_scope(_engine(config)) as session:
+        for feed in feeds:
+            add_source(session, name=feed.name, url=feed.url, language=feed.language, tags=feed.tags, site_url=feed.site_url)
+    console.print(f"Following {len(feeds)} feeds from {opml_file}.")
+
+
+@sources_app.command("export")
+def sources_export(config_path: ConfigOption = None) -> None:
+    """Print every source as OPML, for another feed reader (tags become folders)."""
+    from entrelignes.ingest.opml import export_opml
+    from entrelignes.store import session_scope
+    from entrelignes.store.sources import list_sources
+
+    config = _config(config_path)
+    with session_scope(_engine(config)) as session:
+        sys.stdout.write(export_opml(list_sources(session)))
+
+
 @sources_app.command("remove")
 def sources_remove(url_or_id: str, config_path: ConfigOption = None) -> None:
     """Stop following a source (its articles stay)."""

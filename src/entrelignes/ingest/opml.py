@@ -9,11 +9,9 @@ readers do) and untagged feeds at the top, so export then import gives the same 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError, SubElement, indent, tostring
 
@@ -27,18 +25,9 @@ class OPMLError(ValueError):
     pass
 
 
-def _read(path_or_text: str | os.PathLike) -> str:
-    if isinstance(path_or_text, os.PathLike):
-        return Path(path_or_text).read_text(encoding="utf-8-sig")
-    text = str(path_or_text)
-    if not text.lstrip().startswith("<") and len(text) < 4096 and Path(text).expanduser().is_file():
-        return Path(text).expanduser().read_text(encoding="utf-8-sig")
-    return text
-
-
-def import_opml(path_or_text: str | os.PathLike) -> list[SourceConfig]:
-    """The feeds of an OPML file (a path or the XML text), folders as tags, in file order."""
-    text = _read(path_or_text)
+def import_opml(text: str) -> list[SourceConfig]:
+    """The feeds of an OPML document (its XML text: callers read files), folders as tags, in
+    document order."""
     text = text.lstrip("\ufeff")
     if text.lstrip().startswith("<?xml"):
         text = text.lstrip().split("?>", 1)[1]
