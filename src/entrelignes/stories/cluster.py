@@ -80,13 +80,13 @@ class ClusterParams:
     title_sim_weight: float = 0.0  # weight of the title-only cosine in the pair similarity
     entity_weight: float = 0.1  # weight of the shared-entity cosine (when entities are given)
     time_scale: timedelta = timedelta(hours=72)  # similarity halves at this distance
-    name_weight: float = 0.05  # bonus per unit of shared-name evidence, across languages (0: off)
-    name_weight_same: float = 0.01  # the same, between articles in one language (text says most)
+    name_weight: float = 0.06  # bonus per unit of shared-name evidence, across languages (0: off)
+    name_weight_same: float = 0.02  # the same, between articles in one language (text says most)
     name_min: float = 2.0  # evidence needed before shared names count at all (several names)
     name_cap: float = 4.0  # evidence counted at most this much
-    name_members: int = 2  # a name counts when at least this many of the story's members use it,
+    name_members: int = 3  # a name counts when at least this many of the story's members use it,
     name_share: float = 0.5  # ... at least this share of them,
-    name_exclusive: float = 0.8  # ... and this share of the open articles naming it are the story's
+    name_exclusive: float = 1.0  # ... and this share of the open articles naming it are the story's
     name_words: int = 400  # names are read in the title and the first N words of the text
     name_window: timedelta = timedelta(hours=36)  # only for stories with an article this recent
     index_terms: int = 20  # top terms per article in the inverted index
