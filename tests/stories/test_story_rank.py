@@ -124,3 +124,15 @@ def test_future_articles_ignored():
     early = rank_stories(stories, dups, now=at(7, 30))
     assert {r.story_id for r in early} == {"s-f1", "s-z1"}
     assert all("1 outlet" in r.reason for r in early)
+
+
+def test_two_outlets_hours_ago_outrank_a_fresh_lone_report():
+    def art(aid: str, hour: int, minute: int, outlet: str) -> StoryInput:
+        return StoryInput(aid, f"Title {aid}", f"Text {aid}", at(hour, minute), outlet)
+
+    stories = {
+        "s-leak": [art("l1", 10, 45, "A"), art("l2", 12, 10, "B")],  # two outlets, seven hours ago
+        "s-lone": [art("o1", 16, 0, "C")],  # one outlet, three hours ago
+    }
+    ranked = rank_stories(stories, {}, now=at(19))
+    assert [r.story_id for r in ranked] == ["s-leak", "s-lone"]

@@ -4,7 +4,9 @@ Importance of a story, computed from its members published up to `now`:
 - independent outlets: distinct outlets among the articles that are *not* copies of an earlier
   article (wire copies collapsed: a dispatch reprinted by five outlets counts once, for the outlet
   that published it first);
-- growth: independent reports of the last `growth_window` (coverage still spreading);
+- growth: independent reports of the last `growth_window` (coverage still spreading), for stories
+  with more than one independent outlet: a lone report is not spreading coverage, and counting it
+  as growth let any fresh single-outlet item outrank a story two outlets reported a few hours ago;
 - recency: the score halves every `half_life` since the story's latest article.
 
     score = (log2(1 + independent outlets) + 0.5 * log2(1 + recent independent reports))
@@ -122,7 +124,8 @@ def rank_stories(
         for m in counted:
             outlets_counted.setdefault(m.source, m.published)
         carriers = {m.source for m in members}
-        recent = sum(1 for m in counted if now - m.published <= growth_window)
+        n_indep = len({m.source for m in independent})
+        recent = sum(1 for m in counted if now - m.published <= growth_window) if n_indep > 1 else 0
         last = members[-1].published
         recency = 0.5 ** ((now - last).total_seconds() / half_life.total_seconds())
         importance = math.log2(1 + len(outlets_counted)) + 0.5 * math.log2(1 + recent)
@@ -130,7 +133,6 @@ def rank_stories(
 
         first = members[0]
         first_root = by_id.get(root_of(first.id, duplicate_of), first)
-        n_indep = len({m.source for m in independent})
         if len(carriers) > n_indep:
             outlets = f"{_plural(n_indep, 'independent outlet')} ({len(carriers)} carrying it)"
         else:
