@@ -161,11 +161,12 @@ class Analyzer:
         notices = list(prep.notices)
         text = prep.text
         entities: list[Entity] = []
+        sents = None
         if doc is None:
             notices.append(self._load_notice.get(prep.language) or f"no spaCy model for '{prep.language}'")
             raw: list[RawQuote] = fallback_quotes(text)
         elif prep.language == "fr":
-            raw, _ = extract_quotes(doc)
+            raw, sents = extract_quotes(doc)
             entities = [Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
         else:
             # a model for another language: its entities, and the punctuation-and-verb quote rules
@@ -177,7 +178,8 @@ class Analyzer:
                         r.role if r.speaker_type == "person" else None) for r in raw]
         cues = [(r.cue_start, r.cue_end) for r in raw]
         attrs = attributions(text, quotes, cues, outlet_names(prep.boilerplate))
-        sents = sentence_spans(text, quote_spans(text))
+        if sents is None:
+            sents = sentence_spans(text, quote_spans(text))
         if prep.title and sents and text[sents[0][0]:sents[0][1]].strip() == prep.title.strip():
             sents = sents[1:]  # the title line is not a sentence of the story
         return Analysis(id=prep.id, title=prep.title, language=prep.language, text=text, quotes=quotes,

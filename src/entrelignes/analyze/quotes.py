@@ -853,6 +853,7 @@ class FrenchQuoteRules:
         return self.out
 
 
-def extract_quotes(doc: Doc) -> tuple[list[RawQuote], Mentions]:
+def extract_quotes(doc: Doc) -> tuple[list[RawQuote], list[tuple[int, int]]]:
+    """Quotes of a parsed French document, and its sentence spans (reused for sourcing)."""
     rules = FrenchQuoteRules(doc)
-    return rules.run(), rules.mentions
+    return rules.run(), rules.sents
