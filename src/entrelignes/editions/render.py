@@ -150,12 +150,10 @@ def _telegram_story(story: dict[str, Any]) -> list[_Line]:
         head += [(" ", "", ""), ("(mise à jour)", "i", "")]
     lines = [head, [(story["reason"], "i", "")]]
     lines += [[(f"{item['sentence']} — {item['outlet']}", "", "")] for item in story["summary"][:2]]
-    links: _Line = []
-    for outlet, url in dict.fromkeys((a["outlet"], a["url"]) for a in story["articles"]):
-        if links:
-            links.append((" · ", "", ""))
-        links.append((outlet, "a", url))
-    lines.append(links)
+    first_by_outlet = {}
+    for article in story["articles"]:  # in publication order: each outlet's first report
+        first_by_outlet.setdefault(article["outlet"], article)
+    lines += [[(f"{outlet} : ", "", ""), (article["title"], "a", article["url"])] for outlet, article in first_by_outlet.items()]
     return lines
 
 
