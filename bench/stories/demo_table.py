@@ -42,8 +42,9 @@ def main() -> None:
     for a in articles:
         clusterer.add(a)
     by_story: dict[str, list[StoryInput]] = defaultdict(list)
+    assignments = clusterer.assignments()
     for a in articles:
-        by_story[clusterer.assignments()[a.id]].append(a)
+        by_story[assignments[a.id]].append(a)
     copies = clusterer.duplicate_of()
     for sid, members in sorted(by_story.items(), key=lambda kv: (-len({m.source for m in kv[1]}), kv[1][0].published)):
         outlets = sorted({m.source for m in members})
