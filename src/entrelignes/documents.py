@@ -35,7 +35,8 @@ class DocumentError:
     reason: str
 
 
-def _decode(raw: bytes) -> str:
+def decode_text(raw: bytes) -> str:
+    """Bytes of a text document as str, or a ValueError saying why they are not text."""
     if b"\x00" in raw[:4096]:
         raise ValueError("binary data, not text")
     try:
@@ -70,7 +71,7 @@ def read_documents(path: Path) -> Iterator[Document | DocumentError]:
         if path.stat().st_size > MAX_FILE_BYTES:
             yield DocumentError(str(path), f"file larger than {MAX_FILE_BYTES // 1_000_000} MB")
             return
-        content = _decode(path.read_bytes())
+        content = decode_text(path.read_bytes())
     except (OSError, ValueError) as error:
         yield DocumentError(str(path), str(error))
         return

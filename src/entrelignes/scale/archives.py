@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from entrelignes.documents import decode_text
 from entrelignes.records import article_id
 
 TEXT_SUFFIXES = (".txt", ".text")
@@ -124,15 +125,6 @@ def _date_from_name(name: str) -> str:
     return "-".join(found.groups()) if found else ""
 
 
-def _decode(raw: bytes) -> str:
-    if b"\x00" in raw[:4096]:
-        raise ValueError("binary data, not text")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"not UTF-8 text (byte {error.start})") from None
-
-
 def _first(record: dict, fields: Sequence[str]) -> str:
     for name in fields:
         value = record.get(name)
@@ -177,7 +169,7 @@ def _read_file(unit: Unit, suffix: str) -> Iterator[dict[str, object]]:
         yield _raw(unit, 0, doc_id, error=f"larger than {MAX_DOCUMENT_BYTES // 1_000_000} MB")
         return
     try:
-        content = _decode(raw)
+        content = decode_text(raw)
     except ValueError as error:
         yield _raw(unit, 0, doc_id, error=str(error))
         return
@@ -199,7 +191,7 @@ def _read_jsonl(unit: Unit) -> Iterator[dict[str, object]]:
                 continue
             where = f"line:{number}"
             try:
-                record = json.loads(_decode(line))
+                record = json.loads(decode_text(line))
                 if not isinstance(record, dict):
                     raise ValueError("expected a JSON object")
             except ValueError as error:
