@@ -278,3 +278,9 @@ def test_two_processes_give_the_same_results(analyzer):
     two = list(analyzer.analyze_many(docs, n_process=2, batch_size=1))
     assert [a.id for a in two] == ["0", "1", "2", "3"]
     assert [(a.quotes, a.attributions, a.notices) for a in one] == [(a.quotes, a.attributions, a.notices) for a in two]
+
+
+def test_the_outlet_as_source(analyzer):
+    a = analyzer.analyze("t", "", "Selon nos informations, le ministre démissionnera avant la fin de la semaine.", "fr")
+    assert [(x.kind, x.text) for x in a.attributions] == [("outlet", "Selon nos informations")]
+    assert a.sourcing["outlet"] == 1.0

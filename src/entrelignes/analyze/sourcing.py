@@ -40,6 +40,14 @@ _CONTACTED = re.compile(r"\b(?:contacté|contactée|contactés|contactées|inter
                         r"|\b(?:a|ont)\s+(?:confié|déclaré|indiqué|affirmé|expliqué|précisé|raconté)\s+à\s+([A-Z][\w\-]*(?:\s+[A-Z][\w\-]*){0,3})")
 
 
+_OUTLET = re.compile("|".join(re.escape(p) for p in sorted(set(OUTLET_PHRASES), key=len, reverse=True)))
+
+
+def _fold_keep_length(text: str) -> str:
+    """Lowercase, accents off, one character for one (so offsets stay valid)."""
+    return "".join(fold(c) if len(fold(c)) == 1 else c.lower() for c in text) if not text.isascii() else text.lower()
+
+
 def outlet_names(boilerplate: list[str]) -> set[str]:
     """Outlet names that a source's boilerplate gives away ("Suivez Sputnik sur Telegram")."""
     names: set[str] = set()
@@ -62,16 +70,19 @@ def attributions(text: str, quotes: list[Quote], quote_cues: list[tuple[int, int
         if key in seen:
             continue
         seen.add(key)
+        if q.speaker is None and _OUTLET.search(_fold_keep_length(phrase)):
+            kind = "outlet"  # "selon nos informations": the outlet vouches for it
         out.append(Attribution(kind, phrase, cs, ce, q.speaker))
         # an unnamed source "contactée par <outlet>": the outlet vouches for it too
         for m in _CONTACTED.finditer(phrase):
             name = m.group(1) or m.group(2)
             if name and any(fold(name).startswith(fold(o)) for o in outlets):
                 out.append(Attribution("outlet", phrase[m.start() : m.end()], cs + m.start(), cs + m.end(), name))
-    folded = fold(text)
-    for p in OUTLET_PHRASES:
-        for m in re.finditer(re.escape(p), folded):
-            out.append(Attribution("outlet", text[m.start() : m.end()], m.start(), m.end(), None))
+    folded = _fold_keep_length(text)
+    for m in _OUTLET.finditer(folded):
+        if any(a.kind == "outlet" and a.start <= m.start() and m.end() <= a.end for a in out):
+            continue
+        out.append(Attribution("outlet", text[m.start() : m.end()], m.start(), m.end(), None))
     covered = [(a.start, a.end) for a in out]
     for m in _UNSOURCED.finditer(text):
         if not any(s < m.end() and m.start() < e for s, e in covered):
