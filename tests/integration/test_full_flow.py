@@ -88,6 +88,9 @@ def test_the_most_covered_event_ranks_first(desk):
 def test_the_evening_edition_marks_the_flood_as_an_update(evening):
     flood = [s for s in evening.edition["stories"] if any("crue" in a["url"] for a in s["articles"])]
     assert len(flood) == 1 and flood[0]["is_update"], [s["headline"] for s in flood]
+    afternoon = {a["title"] for a in flood[0]["articles"] if a["published"] > "2026-03-12T07"}
+    assert flood[0]["headline"] in afternoon, "an update is headlined by what is new"
+    assert all(item["sentence"] not in afternoon for item in flood[0]["summary"]), "no title repeated as a summary sentence"
 
 
 def test_the_hostile_title_is_shown_as_text_everywhere(evening):

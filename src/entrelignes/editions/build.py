@@ -81,18 +81,19 @@ def build_edition(session: Session, config: Config, slot: SlotTime, *, rebuild: 
             by_story[members[article.id].story_id].append(article)
     inputs = {story_id: [_story_input(a, config) for a in group] for story_id, group in by_story.items()}
     duplicate_of = {a: m.duplicate_of for a, m in members.items() if m.duplicate_of}
+    published_before = _previously_published(session, slot.at)
     ranked = rank_stories(
         inputs,
         duplicate_of,
         now=slot.at,
-        previously_published=_previously_published(session, slot.at),
+        previously_published=published_before,
         max_per_outlet=settings.max_per_outlet,
         include=settings.include,
         exclude=settings.exclude,
     )[: settings.size]
 
     stories = [
-        _freeze_story(rank, item, by_story[item.story_id], inputs[item.story_id], analyses, config)
+        _freeze_story(rank, item, by_story[item.story_id], _news_of(item, inputs[item.story_id], published_before), analyses, config)
         for rank, item in enumerate(ranked, start=1)
     ]
     data: dict[str, Any] = {
@@ -131,8 +132,18 @@ def _story_input(article: Article, config: Config) -> StoryInput:
     )
 
 
+def _news_of(item: Any, members: list[StoryInput], published_before: dict[str, datetime]) -> list[StoryInput]:
+    """What the headline and summary are drawn from: for an update, only the reports that came
+    after the story was last published, so the evening says what is new."""
+    if not item.is_update:
+        return members
+    since = published_before[item.story_id]
+    return [m for m in members if m.published > since] or members
+
+
 def _freeze_story(rank: int, item: Any, articles: list[Article], inputs: list[StoryInput], analyses: dict[str, dict[str, Any]], config: Config) -> dict[str, Any]:
-    """A story as it will be published: every string it shows, fixed now."""
+    """A story as it will be published: every string it shows, fixed now. `inputs` are the
+    members its headline and summary are drawn from."""
     tz = config.tz
     ordered = sorted(articles, key=lambda a: (a.published_at, a.id))
     quotes = []

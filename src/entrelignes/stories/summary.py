@@ -86,7 +86,7 @@ def summarize(members: Sequence[StoryInput], n: int = 3) -> list[tuple[str, str]
     """The `n` most central sentences of the story as (sentence, outlet)."""
     members = _ordered(members)
     candidates: list[tuple[str, str, int, int]] = []  # sentence, outlet, member rank, position
-    seen_texts: set[str] = set()
+    seen_texts = {m.title.strip() for m in members}  # a title repeated as the text's first line says nothing new
     for rank, m in enumerate(members):
         for pos, sent in enumerate(sentences(m.text)):
             n_words = len(sent.split())
