@@ -25,6 +25,7 @@ from entrelignes.analyze.quotes import RawQuote, extract_quotes
 from entrelignes.analyze.sourcing import attributions, outlet_names, sourcing
 from entrelignes.analyze.text import AnalysisError, check_text, quote_spans, sentence_spans
 from entrelignes.extract.boilerplate import known_boilerplate, strip_boilerplate
+from entrelignes.extract.language import detect_language, warm_up
 from entrelignes.records import Analysis, Entity, Quote
 
 DEFAULT_MODELS = {"fr": "fr_core_news_md"}
@@ -39,12 +40,6 @@ class _Prepared:
     language: str
     boilerplate: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
-
-
-def _detect(text: str) -> str:
-    from entrelignes.analyze.language import detect
-
-    return detect(text)
 
 
 class Analyzer:
@@ -105,8 +100,6 @@ class Analyzer:
         if "fork" in methods:
             for lang in self.models:  # load before forking: workers inherit the models
                 self.nlp(lang)
-            from entrelignes.analyze.language import warm_up
-
             warm_up()
         global _WORKER
         _WORKER = self
@@ -152,7 +145,7 @@ class Analyzer:
             raise AnalysisError("text holds nothing but boilerplate")
         language = (language or "").strip().lower()[:2]
         if not language:
-            language = _detect(text)
+            language = detect_language(text)
             if not language:
                 notices.append("language not recognised; analysed with the fallback rules")
         return _Prepared(str(id), title or "", text, language, removed, notices)
