@@ -17,7 +17,8 @@ OPML = """<?xml version="1.0"?><opml version="2.0"><head><title>mes flux</title>
 
 def test_init_writes_a_starter_file_once(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert runner.invoke(app, ["init"]).exit_code == 0
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 0 and "Add [[sources]] to it" in result.stderr
     assert "[editions]" in (tmp_path / "entrelignes.toml").read_text()
     again = runner.invoke(app, ["init"])
     assert again.exit_code == 1 and "already exists" in again.output
@@ -33,6 +34,16 @@ def test_sources_round_trip_through_opml(tmp_path):
     assert 'xmlUrl="https://courrier.example/rss"' in exported.stdout and '<outline text="national"' in exported.stdout
     assert runner.invoke(app, ["sources", "remove", "https://harbour.example/feed.json", *config]).exit_code == 0
     assert "harbour.example" not in runner.invoke(app, ["sources", "export", *config]).stdout
+
+
+def test_a_local_feed_is_followed_by_its_path(tmp_path):
+    (tmp_path / "entrelignes.toml").write_text('data_dir = "data"\n')
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    config = ["--config", str(tmp_path / "entrelignes.toml")]
+    added = runner.invoke(app, ["sources", "add", str(tmp_path / "feed.xml"), "--name", "Local", *config])
+    assert added.exit_code == 0 and (tmp_path / "feed.xml").as_uri() in added.stderr
+    missing = runner.invoke(app, ["sources", "add", "nowhere/feed.xml", *config])
+    assert missing.exit_code == 2 and "neither a URL nor an existing file" in missing.stderr
 
 
 def test_a_file_that_is_not_opml_is_refused_clearly(tmp_path):

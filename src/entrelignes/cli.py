@@ -76,7 +76,7 @@ def init(path: Annotated[Path, typer.Argument(help="Where to write the file.")] 
         console.print(f"[red]{path} already exists[/red]: not overwriting it.")
         raise typer.Exit(1)
     path.write_text(STARTER, encoding="utf-8")
-    console.print(f"Wrote {path}. Add [[sources]] to it, then run `entrelignes run`.")
+    console.print(f"Wrote {path}. Add [[sources]] to it, then run `entrelignes run`.", markup=False)
 
 
 @sources_app.command("add")
@@ -87,11 +87,16 @@ def sources_add(
     tag: Annotated[Optional[list[str]], typer.Option(help="Tag (repeatable).")] = None,
     config_path: ConfigOption = None,
 ) -> None:
-    """Follow a feed, sitemap or page."""
+    """Follow a feed, sitemap or page (a URL), or a local file or folder (a path)."""
     from entrelignes.store import session_scope
     from entrelignes.store.sources import add_source
 
     config = _config(config_path)
+    if "://" not in url:
+        if not Path(url).exists():
+            console.print(f"[red]{url!r} is neither a URL nor an existing file or folder.[/red]")
+            raise typer.Exit(2)
+        url = Path(url).resolve().as_uri()
     with session_scope(_engine(config)) as session:
         source = add_source(session, name=name or url, url=url, language=language, tags=tuple(tag or ()))
         console.print(f"Following {source.name} ({source.url}).")
