@@ -102,6 +102,7 @@ def test_telegram_messages_escape_text_and_split_between_stories():
         assert not re.search(r"&(?!(lt|gt|amp|quot);)", message), "every & starts one of Telegram's entities"
     joined = "\n\n".join(messages)
     assert all(f"numéro {i}</b>" in joined for i in range(1, 40)), "no story is lost or cut"
+    assert joined.count("<i>(update)</i>") == 1, "story 2, the only update, is marked"
     for message in messages[1:]:
         assert re.match(r"<b>\d+\. ", message), "each message starts with a story"
 

@@ -147,7 +147,7 @@ def _shorten(line: _Line, limit: int) -> _Line:
 def _telegram_story(story: dict[str, Any]) -> list[_Line]:
     head: _Line = [(f"{story['rank']}. {story['headline']}", "b", "")]
     if story["is_update"]:
-        head += [(" ", "", ""), ("(mise à jour)", "i", "")]
+        head += [(" ", "", ""), ("(update)", "i", "")]
     lines = [head, [(story["reason"], "i", "")]]
     lines += [[(f"{item['sentence']} — {item['outlet']}", "", "")] for item in story["summary"][:2]]
     first_by_outlet = {}
