@@ -74,8 +74,9 @@ def _not_analysed(engine: Engine, key: str) -> bool:
 def _analyze_one(engine: Engine, analyzer: Analyzer, article: Article, boilerplate: dict, report: AnalyzeReport, progress, task) -> None:
     try:
         result = analyzer.analyze(article.id, article.title, article.text, article.language, boilerplate=boilerplate[article.outlet])
-    except ValueError as error:
-        report.errors.append((article.url, str(error)))
+    except Exception as error:  # one article the analyzer cannot take must not stop the run
+        reason = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+        report.errors.append((article.url, reason))
         return
     finally:
         if progress and task is not None:
@@ -106,6 +107,7 @@ def cluster(engine: Engine, config: Config) -> ClusterReport:
         newest = session.scalar(select(Article.published_at).order_by(Article.published_at.desc()).limit(1))
         if newest is None:
             return report
+        newest = min(newest, datetime.now(timezone.utc))
         articles = article_queries.articles_between(session, newest - CLUSTER_LOOKBACK, newest)
         analyses = article_queries.analyses_for(session, [a.id for a in articles])
         clusterer = StoryClusterer(quiet_period=timedelta(hours=config.stories.quiet_period_hours))

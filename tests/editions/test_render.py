@@ -124,3 +124,13 @@ def test_a_story_longer_than_a_message_continues_at_a_line_and_long_lines_are_sh
     assert visible(messages[1]).startswith("1. &&&") and visible(messages[1]).split("\n")[0].endswith("…")
     text = "\n".join(visible(m) for m in messages)
     assert all(f"Phrase {i} de l'histoire 1." in text for i in range(2)), "the rest of the story follows"
+
+
+def test_a_url_cannot_break_out_of_its_link():
+    hostile = "https://x.example/a\n[c](javascript:alert(1))\\"
+    text = render_markdown(edition([story(1, url=hostile)]))
+    assert "](javascript:" not in text and "\n[c]" not in text
+    link = re.search(r"\]\(<([^>]*)>\)", text).group(1)
+    assert link.startswith("https://x.example/a") and not set(link) & set("\n()[]\\<> ")
+    unparsable = render_markdown(edition([story(1, url="https://[x/\n[c](javascript:alert(1))")]))
+    assert "(<#>)" in unparsable and "](javascript:" not in unparsable

@@ -63,3 +63,26 @@ url = "broken.xml"
     assert any("malformed" in reason.lower() or "xml" in reason.lower() for reason in by_name.get("Broken feed", [])), report.errors
     empty = [reason for where, reasons in by_name.items() if "galerie" in where.lower() or where == "Good outlet" for reason in reasons]
     assert any("no extractable text" in reason for reason in empty), report.errors
+
+
+def test_an_article_dated_in_the_future_does_not_hide_the_others(tmp_path: Path):
+    from datetime import datetime, timedelta, timezone
+
+    from entrelignes.config import Config
+    from entrelignes.records import Extracted
+    from entrelignes.store import session_scope
+    from entrelignes.store.articles import save_extracted
+
+    config = Config(data_dir=str(tmp_path / "data"))
+    engine = open_store(config.database_url)
+    now = datetime.now(timezone.utc)
+    with session_scope(engine) as session:
+        for i, published in enumerate([now - timedelta(hours=2), now - timedelta(hours=1), datetime(2099, 1, 1, tzinfo=timezone.utc)]):
+            text = f"Article {i} sur la grève des dockers du port, avec assez de mots pour compter. " * 3
+            save_extracted(session, Extracted(url=f"https://x.example/{i}", title=f"Titre {i}", text=text, language="fr", published=published, author="A" * 900), outlet="Outlet", source_id=None, fetched_at=now)
+    report = pipeline.cluster(engine, config)
+    assert report.articles == 3, "the future date is capped at the fetch time"
+    with session_scope(engine) as session:
+        from entrelignes.store.schema import Article
+
+        assert all(len(a.author) == 500 and a.published_at <= now for a in session.query(Article))

@@ -14,7 +14,7 @@ from entrelignes.store import session_scope
 from entrelignes.store.schema import Article, Delivery, Edition
 
 PARIS_SUMMER = timezone(timedelta(hours=2))
-FETCHED = datetime(2026, 3, 12, 6, 30, tzinfo=timezone.utc)
+FETCHED = datetime(2026, 7, 15, 6, 30, tzinfo=timezone.utc)  # after every publication time below
 
 
 def _extracted(url: str = "https://example.org/a/1", published: datetime | None = None) -> Extracted:

@@ -56,7 +56,7 @@ def test_search_browse_and_users(engine):
         hits = search_articles(db, "greve sncf")
         assert hits and all(h.story_id == STORY_A for h in hits)
         assert search_articles(db, "Sénat")[0].story_id == STORY_B
-        assert search_articles(db, '"; DROP TABLE articles; --') == [] or True
+        assert search_articles(db, '"; DROP TABLE articles; --') == []
         assert search_articles(db, "") == []
         assert browse.latest_edition(db).id == "2026-03-12-morning"
         assert browse.next_edition(db).id == "2026-03-12-evening"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -81,10 +82,17 @@ def render_markdown(edition: dict[str, Any]) -> str:
 
 
 def _safe_url(url: str) -> str:
-    """Only http(s) links leave the desk; anything else (javascript:, data:) becomes inert."""
-    if not re.match(r"https?://", url, re.IGNORECASE):
+    """Only http(s) links leave the desk; anything else (javascript:, data:) becomes inert.
+    Control characters and spaces are dropped and every character that could end a link in
+    Markdown, HTML or plain text (brackets, parentheses, quotes, backslash) is percent-encoded,
+    so a URL can never start a new line or a link of its own."""
+    url = re.sub(r"[\x00-\x20\x7f]", "", str(url or ""))
+    try:
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            return "#"
+    except ValueError:
         return "#"
-    return url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+    return quote(url, safe="/:?#@!$&'*+,;=%~-._")
 
 
 _ENV.filters["safe_url"] = _safe_url

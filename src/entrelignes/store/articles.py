@@ -17,19 +17,23 @@ def save_extracted(session: Session, extracted: Extracted, *, outlet: str, sourc
     """Store an extracted article once; True when it was new. The id is the canonical URL's
     hash, so the same article reached twice (two feeds, two runs) is stored once."""
     key = article_id(extracted.url)
+    published = extracted.published or fetched_at
+    if published.tzinfo is not None and published > fetched_at:  # naive times are refused by the column type
+        published = fetched_at  # a date in the future would hold the story window hostage
     if session.get(Article, key) is not None:
         return False
     session.add(
         Article(
             id=key,
             source_id=source_id,
-            outlet=outlet,
-            url=extracted.url,
+            # bounded to the columns' sizes (PostgreSQL refuses longer values)
+            outlet=outlet[:300],
+            url=extracted.url[:2000],
             title=extracted.title,
             text=extracted.text,
-            language=extracted.language,
-            author=extracted.author,
-            published_at=extracted.published or fetched_at,
+            language=extracted.language[:16],
+            author=extracted.author[:500],
+            published_at=published,
             fetched_at=fetched_at,
             boilerplate=list(extracted.boilerplate),
         )
