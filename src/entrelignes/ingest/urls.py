@@ -131,8 +131,8 @@ def canonical_url(url: str, page_canonical: str = "") -> str:
             url = candidate
     try:
         return _canonical(url)
-    except ValueError:
-        return url
+    except ValueError:  # unparsable (a broken IPv6 host, say): kept, but never with control characters
+        return _CONTROL.sub("", url)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
