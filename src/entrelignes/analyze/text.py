@@ -156,25 +156,23 @@ def sentence_spans(text: str, quotes: list[QuoteSpan] | None = None) -> list[tup
                     if not (c == "." and _ABBREV.search(text[max(0, i - 6) : i + 1])) or nxt_word in _SENT_STARTERS:
                         cut = j
         if cut is not None:
-            s, e = start, cut
-            while s < e and text[s].isspace():
-                s += 1
-            while e > s and text[e - 1].isspace():
-                e -= 1
-            if e > s:
-                out.append((s, e))
+            _append_trimmed(out, text, start, cut)
             start = cut
             i = cut if cut > i else i + 1
             continue
         i += 1
-    s, e = start, n
+    _append_trimmed(out, text, start, n)
+    return out
+
+
+def _append_trimmed(out: list[tuple[int, int]], text: str, s: int, e: int) -> None:
+    """Append the span text[s:e] without its surrounding whitespace, unless nothing is left."""
     while s < e and text[s].isspace():
         s += 1
     while e > s and text[e - 1].isspace():
         e -= 1
     if e > s:
         out.append((s, e))
-    return out
 
 
 def paragraph_of(text: str, pos: int) -> tuple[int, int]:
