@@ -403,11 +403,9 @@ class ImportOut(BaseModel):
     openapi_extra={"requestBody": {"required": True, "content": {"text/x-opml": {"schema": {"type": "string"}}, "application/xml": {"schema": {"type": "string"}}}}},
 )
 async def desk_import_opml(request: Request, user: dict = Depends(editor_writer)):
-    from starlette.concurrency import run_in_threadpool
-
     from entrelignes.ingest.opml import OPMLError
     from entrelignes.web.desk import OPML_MAX_BYTES
-    from entrelignes.web.sources import import_opml_text
+    from entrelignes.web.sources import import_opml_upload
 
     raw = b""
     async for chunk in request.stream():
@@ -415,12 +413,8 @@ async def desk_import_opml(request: Request, user: dict = Depends(editor_writer)
         if len(raw) > OPML_MAX_BYTES:
             raise HTTPException(413, "OPML document too large")
 
-    def work():
-        with web_of(request).session() as db:
-            return import_opml_text(db, raw.decode("utf-8", errors="replace"))
-
     try:
-        added, refused = await run_in_threadpool(work)
+        added, refused = await import_opml_upload(web_of(request), raw)
     except OPMLError as error:
         raise HTTPException(422, str(error)) from None
     return {"added": added, "refused": [{"url": u, "reason": r} for u, r in refused]}

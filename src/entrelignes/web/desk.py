@@ -14,7 +14,7 @@ from entrelignes.web import views
 from entrelignes.web.actions import ACTIONS, ActionError, audit, run_action
 from entrelignes.web.app import check_csrf, client_address, current_user, redirect, render, web_of
 from entrelignes.web.security import local_redirect, password_fingerprint
-from entrelignes.web.sources import add_from_web, discover, import_opml_text, parse_tags, update_source
+from entrelignes.web.sources import add_from_web, discover, import_opml_upload, parse_tags, update_source
 
 router = APIRouter(include_in_schema=False)
 Field = Annotated[str, Form(max_length=2000)]
@@ -201,16 +201,10 @@ async def import_sources(request: Request, file: Annotated[UploadFile, File()], 
     if len(raw) > OPML_MAX_BYTES:
         _flash(request, "OPML file too large", "error")
         return redirect("/desk/sources")
-    from starlette.concurrency import run_in_threadpool
-
     from entrelignes.ingest.opml import OPMLError
 
-    def work():
-        with web_of(request).session() as db:
-            return import_opml_text(db, raw.decode("utf-8", errors="replace"))
-
     try:
-        added, refused = await run_in_threadpool(work)
+        added, refused = await import_opml_upload(web_of(request), raw)
     except OPMLError as error:
         _flash(request, "Import OPML", "error", str(error))
         return redirect("/desk/sources")

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy.orm import Session
 
 from entrelignes.config import Config
 from entrelignes.ingest.safety import UnsafeURL, check_destination
+
+if TYPE_CHECKING:
+    from entrelignes.web.app import Web
 
 DISCOVERY_MAX_BYTES = 2_000_000
 
@@ -98,6 +102,18 @@ def update_source(session: Session, source_id: int, **changes):
 
 def parse_tags(text: str) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()][:20]
+
+
+async def import_opml_upload(web: Web, raw: bytes) -> tuple[list[str], list[tuple[str, str]]]:
+    """Add the feeds of an uploaded OPML document as web sources, off the event loop;
+    (added URLs, refused (URL, reason)). Raises OPMLError for a document that is not OPML."""
+    from starlette.concurrency import run_in_threadpool
+
+    def work():
+        with web.session() as session:
+            return import_opml_text(session, raw.decode("utf-8", errors="replace"))
+
+    return await run_in_threadpool(work)
 
 
 def import_opml_text(session: Session, text: str) -> tuple[list[str], list[tuple[str, str]]]:
