@@ -20,6 +20,8 @@ from entrelignes.store.schema import Article, Edition
 from entrelignes.stories import StoryInput, headline, rank_stories, summarize
 
 SLOTS = ("morning", "evening")
+# A story last published longer ago than this is news again, not an update.
+PUBLISHED_MEMORY = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,11 @@ def get_edition(session: Session, edition_id: str) -> Edition | None:
 
 
 def _previously_published(session: Session, before: datetime) -> dict[str, datetime]:
-    """story id -> the last time it went out in an earlier edition."""
+    """story id -> the last time it went out in an earlier edition of the last PUBLISHED_MEMORY
+    (so a build reads a month of editions, not the whole archive)."""
+    since = (before - PUBLISHED_MEMORY).date().isoformat()
     published: dict[str, datetime] = {}
-    for edition in session.scalars(select(Edition).order_by(Edition.id)):
+    for edition in session.scalars(select(Edition).where(Edition.date >= since).order_by(Edition.id)):
         at = datetime.fromisoformat(edition.data["at"])
         if at >= before:
             continue
