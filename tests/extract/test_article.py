@@ -46,6 +46,17 @@ def test_the_feed_title_wins_and_the_feed_date_is_a_fallback():
     assert article.published == published
 
 
+def test_headline_section_label_and_byline_above_the_text_are_not_text():
+    page = PAGE.replace(
+        "<article><h1>",
+        '<article><p class="section">Société</p><p class="byline">Par Jeanne Martin</p><h1>',
+    )
+    article = extract_page(page, "https://courrier.example/x", title="Crue : trois cents évacués")
+    assert article.text.startswith("Les pompiers de la vallée")
+    short_line_in_body = page.replace(f"<p>{BODY}</p><p>{BODY}</p>", f"<p>{BODY}</p><p>Et après ?</p><p>{BODY}</p>")
+    assert "\nEt après ?\n" in extract_page(short_line_in_body, "https://courrier.example/x").text
+
+
 @pytest.mark.parametrize(
     ("html", "reason"),
     [

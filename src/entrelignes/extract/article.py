@@ -6,6 +6,7 @@ strings, and say clearly when there is nothing to keep.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import trafilatura
@@ -15,6 +16,8 @@ from entrelignes.extract.language import detect_language
 from entrelignes.records import Extracted
 
 MIN_TEXT_CHARS = 200  # below this, a "main text" is navigation or a caption, not an article
+LABEL_MAX_CHARS, LABEL_MAX_WORDS = 40, 5  # a leading line this short and without an end mark is a label
+SENTENCE_ENDS = (".", "!", "?", "…", "»", '"', "”", ":")
 
 _CONFIG = use_config()
 _CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # trafilatura's timeout uses signals: not in threads
@@ -57,6 +60,7 @@ def extract_page(
         config=_CONFIG,
     )
     text = (document.text or "").strip() if document else ""
+    text = _without_leading_furniture(text, (title, document.title or "") if document else (title,))
     if len(text) < MIN_TEXT_CHARS:
         raise ExtractionError(f"no extractable text ({len(text)} characters of main text)")
     page_date = _page_published_time(html)
@@ -68,6 +72,27 @@ def extract_page(
         published=page_date or published,
         author=(document.author or "").strip() if document else "",
     )
+
+
+def _without_leading_furniture(text: str, titles: tuple[str, ...]) -> str:
+    """The text without what page templates put above the first paragraph and trafilatura keeps:
+    the headline again, a section label ("Local", "· France"), a byline line. Only leading lines
+    go: the same short line further down is the article's own."""
+    known_titles = {_comparable(t) for t in titles if t.strip()}
+    lines = text.split("\n")
+    while len(lines) > 1 and (_comparable(lines[0]) in known_titles or _is_label(lines[0])):
+        lines.pop(0)
+    return "\n".join(lines).strip()
+
+
+def _comparable(line: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", line.casefold()).split())
+
+
+def _is_label(line: str) -> bool:
+    """A short line that does not end a sentence: a section name or a byline, not prose."""
+    stripped = line.strip()
+    return len(stripped) <= LABEL_MAX_CHARS and len(stripped.split()) <= LABEL_MAX_WORDS and not stripped.endswith(SENTENCE_ENDS)
 
 
 def _page_published_time(html: str) -> datetime | None:
