@@ -30,6 +30,7 @@ import time
 import urllib.parse
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -136,6 +137,27 @@ def quality(gold_path: Path = GOLD) -> dict:
     return out
 
 
+SENSITIVITY_THRESHOLDS = [round(0.15 + 0.01 * i, 2) for i in range(17)]  # 0.15 .. 0.31
+
+
+def sensitivity(gold_path: Path = GOLD) -> list[dict]:
+    """Pairwise and BCubed F1 (stream context and day alone) across the join threshold, all other
+    parameters at their defaults: whether the chosen value sits on a plateau or on a spike."""
+    scorer = load_scorer()
+    gold = load_gold(scorer, gold_path)
+    articles = load_articles()
+    day = sorted((a for a in articles if a.id in gold), key=lambda a: (a.published, a.id))
+    end = max(a.published for a in day)
+    stream = [a for a in articles if a.published <= end]
+    rows = []
+    for threshold in SENSITIVITY_THRESHOLDS:
+        params = replace(ClusterParams(), threshold=threshold)
+        on_stream = score(scorer, gold, cluster(stream, params=params))
+        on_day = score(scorer, gold, cluster(day, params=params))
+        rows.append({"threshold": threshold, "stream": on_stream, "day_only": on_day})
+    return rows
+
+
 def synthetic_stream(articles: list[StoryInput], n: int, per_day: int = 200, seed: int = 7) -> Iterator[StoryInput]:
     """`n` articles at a steady `per_day` rate: the corpus in date order, again and again.
 
@@ -238,16 +260,29 @@ def _in_child(target, *args) -> dict:
     return result
 
 
+def _print_sensitivity(rows: list[dict]) -> None:
+    print("threshold sweep (pairwise F1 / BCubed F1): stream | day alone")
+    for row in rows:
+        s, d = row["stream"], row["day_only"]
+        print(f"  {row['threshold']:.2f}  {s['pairwise']['F1']:.3f} / {s['bcubed']['F1']:.3f} | "
+              f"{d['pairwise']['F1']:.3f} / {d['bcubed']['F1']:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="scale runs of 1,000 and 10,000 only")
     parser.add_argument("--gold", type=Path, default=GOLD, help="gold clusters of another day, same format")
+    parser.add_argument("--sensitivity-only", action="store_true", help="only the threshold sweep, printed")
     args = parser.parse_args()
     if not (DATA / "NewsArticles.zip").exists() or not GOLD.exists():
         print(f"skipped: {DATA} not found (the benchmark reads ../shared/eval relative to the repo)")
         return
+    if args.sensitivity_only:
+        _print_sensitivity(sensitivity(args.gold))
+        return
     result: dict = {"params": {k: str(v) for k, v in vars(ClusterParams()).items()}}
     result["quality"] = quality(args.gold)
+    result["sensitivity"] = sensitivity(args.gold)
     small, large = 1_000, (10_000 if args.quick else 100_000)
     if not args.quick:
         result["corpus"] = _in_child(_corpus_worker)
@@ -265,6 +300,7 @@ def main() -> None:
         r = q[key]
         print(f"  {label:38s} pairwise P {r['pairwise']['P']:.3f} R {r['pairwise']['R']:.3f} F1 {r['pairwise']['F1']:.3f}"
               f" | BCubed F1 {r['bcubed']['F1']:.3f} | stories {r['stories_predicted']} (gold {r['stories_gold']})")
+    _print_sensitivity(result["sensitivity"])
     if "corpus" in result:
         c = result["corpus"]
         print(f"corpus: {c['articles']} articles in {c['seconds']} s = {c['articles_per_second']}/s wall, "

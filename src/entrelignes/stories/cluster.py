@@ -4,9 +4,19 @@ Articles arrive in time order. Each one is first checked for being a copy of an 
 (`NearDuplicateIndex`); a copy joins its original's story. Otherwise it is compared with the
 stories still open and joins the one it is closest to on average (average linkage over the
 story's latest `max_members` members) when that reaches `ClusterParams.threshold`, or opens a
-new story. When it also reaches the threshold for a second story and the two stories are, on
-average, that close to each other, they merge: the story that started first keeps its id and
-`merged()` records the other (so a published id can be redirected). Nothing is ever split.
+new story. Story ids are `s-<first member id>`.
+
+Evidence can change a story later:
+- merge: when an article also reaches the threshold for a second story and the two stories are,
+  on average, that close to each other, they become one. A story that went out in an edition
+  (`mark_published`) keeps its id over one that did not, otherwise the one that started first;
+  `merged()` records the other (so a published id can be redirected);
+- split: as a story grows, its open members in the new article's language are divided in two
+  groups (2-means over their pair similarities); when each group holds `split_min` members that
+  are on average at least `threshold` alike while the two groups are on average less than
+  `split_ratio` x `threshold` alike, one group leaves as a new story named after its first
+  member. The group holding more published members keeps the id (and the members that were not
+  compared), otherwise the group that started first.
 
 Evidence for "same story", combined into one similarity per article pair:
 - text: cosine of TF-IDF vectors over content words of the title and the first `max_words`
@@ -36,21 +46,30 @@ Candidates come from an inverted index over the top terms of the open articles o
 candidate story costs one sparse dot product with running sums of its members' vectors, so the
 cost per article depends on the size of the open window, not on the length of the stream.
 Stories close after `quiet_period` without a new article; their articles leave every index.
+
+The open window can be saved (`to_state`, compressed JSON) and a clusterer rebuilt from it
+(`from_state`), so a pipeline run feeds only the articles that arrived since the last one and
+gets exactly what one long run would have given.
 """
 
 from __future__ import annotations
 
 import heapq
+import json
 import math
+import zlib
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from .dedup import NearDuplicateIndex
 from .text import STOPWORDS, fold, name_keys, terms_of, words
 
 Vector = dict[str, float]
+
+STATE_FORMAT = 1  # bump when `to_state`'s layout changes: older states are then replayed
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,9 @@ class ClusterParams:
     lead_weight: float = 1.0  # ... count this much extra (news put the event first)
     max_words: int = 100  # only the first N content words of the text count (0: all)
     merge: bool = True  # an article close to two open stories may merge them
+    split: bool = True  # a story whose members fall into two groups may split in two
+    split_ratio: float = 0.5  # ... when the groups are on average less than this x threshold alike
+    split_min: int = 2  # ... and each holds at least this many members
     title_sim_weight: float = 0.0  # weight of the title-only cosine in the pair similarity
     entity_weight: float = 0.1  # weight of the shared-entity cosine (when entities are given)
     time_scale: timedelta = timedelta(hours=72)  # similarity halves at this distance
@@ -120,6 +142,8 @@ class _Story:
     languages: Counter[str] = field(default_factory=Counter)  # language -> counted members
     by_language: dict[str, dict[str, float]] = field(default_factory=dict)  # language -> its text_sum
     window: deque[str] = field(default_factory=deque)  # open members, in the order they came
+    published: set[str] = field(default_factory=set)  # members that went out under this id
+    checked: int = 0  # len(members) when a split was last looked for
 
     @property
     def counted(self) -> int:
@@ -184,8 +208,28 @@ class _DocumentFrequencies:
         if len(df) > self.limit:  # forget the rarest: an unknown word weighs about the same
             self.df = {t: c for t, c in df.items() if c > unit}
 
+    def export(self) -> dict[str, Any]:
+        return {"df": self.df, "n": self.n, "unit": self.unit, "origin": _iso(self.origin)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.df, self.n, self.unit = dict(state["df"]), float(state["n"]), float(state["unit"])
+        self.origin = _time(state["origin"])
+
     def idf(self, term: str) -> float:
         return math.log((self.n + self.unit) / (self.df.get(term, 0.0) + self.unit)) + self.offset
+
+
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.isoformat()
+
+
+def _time(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        raise ValueError(f"naive time {text!r} in a saved state")
+    return when
 
 
 def _normalise(weights: dict[str, float]) -> Vector:
@@ -251,7 +295,9 @@ class StoryClusterer:
             return self._assign[article.id]
         if article.published.tzinfo is None:
             raise ValueError(f"article {article.id}: published must be timezone-aware")
-        now = article.published if self._now is None else max(self._now, article.published)
+        # in UTC: differences between times in one zone would ignore DST, and a saved state keeps UTC
+        published = article.published.astimezone(timezone.utc)
+        now = published if self._now is None else max(self._now, published)
         self._now = now
         self._close_quiet(now)
         p = self.params
@@ -275,7 +321,7 @@ class StoryClusterer:
         entities = self._entities(article.entities, count=original is None)
         top = tuple(t for t, _ in sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[: p.query_terms])
         names = self._names(article) if p.name_weight or p.name_weight_same else frozenset()
-        item = _Open(vector, title_vector, entities, article.published, "", top[: p.index_terms], names, article.language)
+        item = _Open(vector, title_vector, entities, published, "", top[: p.index_terms], names, article.language)
 
         linked: list[str] = []
         if story_id is None:
@@ -288,8 +334,8 @@ class StoryClusterer:
         story = self._stories[story_id]
         self._open[article.id] = item
         self._name_open.update(item.names)
-        story.members.append((article.published, article.id))
-        story.last = article.published if story.last is None else max(story.last, article.published)
+        story.members.append((published, article.id))
+        story.last = published if story.last is None else max(story.last, published)
         self._add_to_sums(story, item)
         story.window.append(article.id)
         if len(story.window) > p.max_members:
@@ -304,6 +350,8 @@ class StoryClusterer:
             for other in linked[1:]:
                 if other in self._stories and story_id in self._stories and self._story_link(story_id, other) >= p.threshold:
                     story_id = self._merge(story_id, other)
+        if p.split:
+            self._split_if_two_groups(self._assign[article.id], article.language)
         return self._assign[article.id]
 
     def assignments(self) -> dict[str, str]:
@@ -352,7 +400,110 @@ class StoryClusterer:
             self._close(sid)
         self._closing.clear()
 
+    def mark_published(self, story_id: str, article_ids: Iterable[str]) -> None:
+        """Record that these members of the open story `story_id` went out under that id: a later
+        merge or split leaves the id with them. Ids of other stories' articles are ignored."""
+        story = self._stories.get(story_id)
+        if story is None:
+            return
+        shown = set(article_ids)
+        story.published.update(m for _, m in story.members if m in shown)
+
+    def to_state(self) -> bytes:
+        """Everything the clusterer holds (the open window, document frequencies, assignments
+        not yet taken), as compressed JSON for `from_state`."""
+        state = {
+            "format": STATE_FORMAT,
+            "settings": self._settings(),
+            "now": _iso(self._now),
+            "df": self._df.export(),
+            "entity_df": self._entity_df.export(),
+            "dedup": self._dedup.export(),
+            "open": {
+                aid: [o.vector, o.title, o.entities, _iso(o.published), o.story, list(o.top), sorted(o.names), o.language]
+                for aid, o in self._open.items()
+            },
+            "stories": {
+                sid: {
+                    "members": [[_iso(t), m] for t, m in s.members],
+                    "last": _iso(s.last),
+                    "text_sum": s.text_sum,
+                    "title_sum": s.title_sum,
+                    "entity_sum": s.entity_sum,
+                    "names": s.names,
+                    "languages": s.languages,
+                    "by_language": s.by_language,
+                    "window": list(s.window),
+                    "published": sorted(s.published),
+                    "checked": s.checked,
+                }
+                for sid, s in self._stories.items()
+            },
+            "closing": [[_iso(t), sid] for t, sid in self._closing],  # a heap stays a heap as a list
+            "assign": self._assign,
+            "duplicate_of": self._duplicate_of,
+            "merged": self._merged,
+            "closed": self._closed,
+        }
+        return zlib.compress(json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+    @classmethod
+    def from_state(
+        cls, state: bytes, *, quiet_period: timedelta = timedelta(hours=36), params: ClusterParams | None = None
+    ) -> StoryClusterer:
+        """A clusterer that continues where the one that wrote `state` stopped.
+
+        Raises ValueError when the state cannot be read or was written with other settings
+        (parameters, quiet period or format): the caller then replays the articles instead.
+        """
+        clusterer = cls(quiet_period=quiet_period, params=params)
+        try:
+            data = json.loads(zlib.decompress(state).decode("utf-8"))
+            if data["format"] != STATE_FORMAT or data["settings"] != clusterer._settings():
+                raise ValueError("saved by another version or with other settings")
+            clusterer._restore(data)
+        except (zlib.error, UnicodeDecodeError, KeyError, TypeError, IndexError, AttributeError, ValueError) as error:
+            raise ValueError(f"unusable clusterer state: {error}") from error
+        return clusterer
+
     # -- internals --------------------------------------------------------------------------
+
+    def _settings(self) -> dict[str, Any]:
+        """What a saved state must have been made with to be continued."""
+        params = {f.name: repr(getattr(self.params, f.name)) for f in fields(self.params)}
+        return {"params": params, "quiet_period": self.quiet_period.total_seconds()}
+
+    def _restore(self, data: dict[str, Any]) -> None:
+        self._now = _time(data["now"])
+        self._df.restore(data["df"])
+        self._entity_df.restore(data["entity_df"])
+        self._dedup.restore(data["dedup"])
+        for aid, (vector, title, entities, published, story, top, names, language) in data["open"].items():
+            item = _Open(vector, title, entities, _time(published), story, tuple(top), frozenset(names), language)  # type: ignore[arg-type]
+            self._open[aid] = item
+            self._name_open.update(item.names)
+            for term in item.top:
+                self._postings.setdefault(term, set()).add(aid)
+        for sid, s in data["stories"].items():
+            self._stories[sid] = _Story(
+                sid,
+                members=[(_time(t), m) for t, m in s["members"]],  # type: ignore[misc]
+                last=_time(s["last"]),
+                text_sum=s["text_sum"],
+                title_sum=s["title_sum"],
+                entity_sum=s["entity_sum"],
+                names=Counter(s["names"]),
+                languages=Counter(s["languages"]),
+                by_language=s["by_language"],
+                window=deque(s["window"]),
+                published=set(s["published"]),
+                checked=int(s["checked"]),
+            )
+        self._closing = [(_time(t), sid) for t, sid in data["closing"]]  # type: ignore[misc]
+        self._assign = dict(data["assign"])
+        self._duplicate_of = dict(data["duplicate_of"])
+        self._merged = dict(data["merged"])
+        self._closed = [(sid, list(members)) for sid, members in data["closed"]]
 
     def _new_story_id(self, article_id: str) -> str:
         base = f"s-{article_id}"
@@ -494,14 +645,12 @@ class StoryClusterer:
         return sim / (sa.counted * sb.counted) * self._decay(sa.last, sb.last)  # type: ignore[arg-type]
 
     def _merge(self, a: str, b: str) -> str:
-        """Merge two open stories; the one that started first keeps its id."""
+        """Merge two open stories; a published one keeps its id, else the one that started first."""
         sa, sb = self._stories[a], self._stories[b]
-        keep, gone = (sa, sb) if sa.members[0] <= sb.members[0] else (sb, sa)
-        members = sorted(keep.members + gone.members)
-        keep.members = members
+        keep, gone = sorted((sa, sb), key=lambda s: (not s.published, s.members[0]))
+        keep.members = sorted(keep.members + gone.members)
         keep.last = max(keep.last, gone.last)  # type: ignore[type-var]
-        keep.text_sum, keep.title_sum, keep.entity_sum = {}, {}, {}
-        keep.names, keep.languages, keep.by_language = Counter(), Counter(), {}
+        keep.published |= gone.published
         for _, m in gone.members:
             self._assign[m] = keep.id
             if m in self._open:
@@ -512,12 +661,113 @@ class StoryClusterer:
         for _, m in still_open[:cut]:
             self._evict(m, from_sums=False)
         keep.window = deque(m for _, m in still_open[cut:])
-        for m in keep.window:
-            self._add_to_sums(keep, self._open[m])
+        self._rebuild_sums(keep)
         del self._stories[gone.id]
         self._merged[gone.id] = keep.id
         heapq.heappush(self._closing, (keep.last, keep.id))
         return keep.id
+
+    def _rebuild_sums(self, story: _Story) -> None:
+        story.text_sum, story.title_sum, story.entity_sum = {}, {}, {}
+        story.names, story.languages, story.by_language = Counter(), Counter(), {}
+        for m in story.window:
+            self._add_to_sums(story, self._open[m])
+
+    def _pair(self, a: _Open, b: _Open) -> float:
+        """Similarity of two open articles, on the same terms as `_story_link`."""
+        p = self.params
+        sim = _dot(a.vector, b.vector)
+        if p.title_sim_weight:
+            sim += p.title_sim_weight * _dot(a.title, b.title)
+        if p.entity_weight:
+            sim += p.entity_weight * _dot(a.entities, b.entities)
+        return sim * self._decay(a.published, b.published)
+
+    def _split_if_two_groups(self, sid: str, language: str) -> None:
+        """Look for two groups in the story once it has grown by half since the last look (at
+        least every `max_members` articles), so each article costs O(max_members) pair
+        similarities on average. Only members in `language` are compared: members in another
+        language joined on shared names, their words say little."""
+        p = self.params
+        story = self._stories[sid]
+        size = len(story.members)
+        if size < 2 * p.split_min or size - story.checked < min(max(1, story.checked // 2), p.max_members):
+            return
+        story.checked = size
+        compared = [m for m in story.window if self._open[m].language == language]
+        if len(compared) < 2 * p.split_min:
+            return
+        groups = self._two_groups(compared)
+        if groups is not None:
+            self._split(story, groups)
+
+    def _two_groups(self, ids: list[str]) -> tuple[list[str], list[str]] | None:
+        """Two groups of `ids` that are each alike and unlike each other, or None.
+
+        Seeded with the least alike pair; each member then goes to the group it is, on average,
+        closer to, until nothing moves (2-means on similarities)."""
+        p = self.params
+        items = [self._open[m] for m in ids]
+        n = len(items)
+        sim = [[0.0] * n for _ in range(n)]
+        for i in range(n):
+            for j in range(i + 1, n):
+                sim[i][j] = sim[j][i] = self._pair(items[i], items[j])
+        first, second = min(((i, j) for i in range(n) for j in range(i + 1, n)), key=lambda ij: sim[ij[0]][ij[1]])
+        side = [0 if sim[k][first] >= sim[k][second] else 1 for k in range(n)]
+        side[first], side[second] = 0, 1
+
+        def mean_to(k: int, group: int) -> float:
+            others = [sim[k][j] for j in range(n) if j != k and side[j] == group]
+            return sum(others) / len(others) if others else 0.0
+
+        for _ in range(10):
+            moved = False
+            for k in range(n):
+                if sum(1 for s in side if s == side[k]) == 1:
+                    continue  # a group never empties
+                better = 0 if mean_to(k, 0) >= mean_to(k, 1) else 1
+                if better != side[k]:
+                    side[k], moved = better, True
+            if not moved:
+                break
+        groups = [[k for k in range(n) if side[k] == g] for g in (0, 1)]
+        if min(len(g) for g in groups) < p.split_min:
+            return None
+
+        def mean(pairs: list[tuple[int, int]]) -> float:
+            return sum(sim[i][j] for i, j in pairs) / len(pairs)
+
+        within = [mean([(i, j) for i in g for j in g if i < j]) for g in groups if len(g) > 1]
+        between = mean([(i, j) for i in groups[0] for j in groups[1]])
+        if min(within, default=p.threshold) < p.threshold or between >= p.split_ratio * p.threshold:
+            return None
+        return [ids[k] for k in groups[0]], [ids[k] for k in groups[1]]
+
+    def _split(self, story: _Story, groups: tuple[list[str], list[str]]) -> None:
+        """One group leaves `story` as a new story: the group with more published members stays
+        (ties: the group that started first), with the members that were not compared."""
+
+        def staying_order(group: list[str]) -> tuple[int, tuple[datetime, str]]:
+            return -len(story.published.intersection(group)), min((self._open[m].published, m) for m in group)
+
+        leaving = set(max(groups, key=staying_order))
+        new = _Story(self._new_story_id(min((self._open[m].published, m) for m in leaving)[1]))
+        new.members = [(t, m) for t, m in story.members if m in leaving]
+        story.members = [(t, m) for t, m in story.members if m not in leaving]
+        new.window = deque(m for m in story.window if m in leaving)
+        story.window = deque(m for m in story.window if m not in leaving)
+        new.published, story.published = story.published & leaving, story.published - leaving
+        for part in (story, new):
+            part.last = max(t for t, _ in part.members)
+            part.checked = len(part.members)
+            self._rebuild_sums(part)
+            heapq.heappush(self._closing, (part.last, part.id))
+        for m in leaving:
+            self._assign[m] = new.id
+            self._open[m].story = new.id
+        self._stories[new.id] = new
+        self._merged.pop(new.id, None)  # an id merged away earlier and split off again is its own story
 
     def _close_quiet(self, now: datetime) -> None:
         limit = now - self.quiet_period

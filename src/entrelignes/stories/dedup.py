@@ -10,6 +10,7 @@ followed back), so a dispatch carried by five outlets is one report with five ca
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 from datasketch import MinHash, MinHashLSH
 
@@ -64,6 +65,24 @@ class NearDuplicateIndex:
         root = self._root.get(best, best)
         self._root[article_id] = root
         return root
+
+    def export(self) -> dict[str, Any]:
+        """The indexed articles as plain data (JSON-ready), in the order they were added."""
+        return {
+            "hashes": {aid: [int(v) for v in mh.hashvalues] for aid, mh in self._hashes.items()},
+            "root": dict(self._root),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Refill an empty index from `export()`'s data (same threshold and num_perm)."""
+        for aid, values in state["hashes"].items():
+            if len(values) != self.num_perm:
+                raise ValueError(f"MinHash of {aid} has {len(values)} values, expected {self.num_perm}")
+            mh = MinHash(num_perm=self.num_perm, hashvalues=values, permutations=self._permutations,
+                         scheme="affine32", hashfunc=zlib.crc32)
+            self._lsh.insert(aid, mh)
+            self._hashes[aid] = mh
+        self._root = dict(state["root"])
 
     def remove(self, article_id: str) -> None:
         if article_id in self._hashes:
