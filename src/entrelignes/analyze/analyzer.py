@@ -159,7 +159,7 @@ class Analyzer:
             notices.append(self._load_notice.get(prep.language) or f"no spaCy model for '{prep.language}'")
             raw: list[RawQuote] = fallback_quotes(text)
         elif prep.language == "fr":
-            raw, sents = extract_quotes(doc)
+            raw, sents = extract_quotes(doc, text)
             entities = [Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
         else:
             # a model for another language: its entities, and the punctuation-and-verb quote rules

@@ -18,6 +18,9 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+import numpy as np
+from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Token
 
 from entrelignes.analyze.lexicon import (
@@ -59,6 +62,10 @@ lundi mardi mercredi jeudi vendredi samedi dimanche matin soir soirée nuit jour
 année an hier aujourd'hui demain janvier février mars avril mai juin juillet août septembre octobre
 novembre décembre heure heures week-end
 """.split())
+_SELON_HASHES = np.array([get_string_id(w) for w in ("selon", "d'", "d’", "pour")], dtype=np.uint64)
+# string hash -> whether that string is a reporting-verb form or lemma; filled as words are met
+_SPEECH_HASH: dict[int, bool] = {}
+_SPEECH_HASH_LIMIT = 1 << 20
 _PASSIVE_AUX = frozenset({"été", "ete", "est", "sont", "était", "etait", "étaient", "etaient", "sera", "seront", "fut"})
 
 
@@ -92,23 +99,20 @@ def _strip_span(text: str, s: int, e: int) -> tuple[int, int]:
 
 
 class FrenchQuoteRules:
-    def __init__(self, doc: Doc) -> None:
+    def __init__(self, doc: Doc, text: str) -> None:
         self.doc = doc
-        self.text = doc.text
+        self.text = text
         self.quotes = quote_spans(self.text)
         self.sents = sentence_spans(self.text, self.quotes)
         self.mentions = Mentions(doc, [(q.open, q.close) for q in self.quotes])
-        # token start / end offsets, for char -> token look-ups by bisection
-        self._starts, self._ends = [], []
-        for t in doc:
-            self._starts.append(t.idx)
-            self._ends.append(t.idx + len(t))
-        self._sent_of_tok = [0] * len(doc)
-        si = 0
-        for i, start in enumerate(self._starts):
-            while si + 1 < len(self.sents) and start >= self.sents[si][1]:
-                si += 1
-            self._sent_of_tok[i] = si
+        # per-token columns as plain ints: building Token objects for every token costs more
+        # than all the rules, so only candidate tokens are ever looked at as Tokens
+        cols = doc.to_array([IDX, LENGTH, LOWER, LEMMA])
+        self._starts = cols[:, 0].tolist()
+        self._ends = (cols[:, 0] + cols[:, 1]).tolist()
+        self._sent_ends = [e for _, e in self.sents]
+        self._lowers = cols[:, 2]
+        self._lemmas = cols[:, 3]
         self.taken: list[tuple[int, int]] = []
         self.out: list[RawQuote] = []
 
@@ -128,7 +132,27 @@ class FrenchQuoteRules:
         return [t for t in self.doc[self.tok(s).i : self.tok(e - 1).i + 1] if s <= t.idx < e]
 
     def sent_bounds(self, t: Token) -> tuple[int, int]:
-        return self.sents[self._sent_of_tok[t.i]] if self.sents else (0, len(self.text))
+        """The sentence holding t (a token between two sentences belongs to the next one)."""
+        if not self.sents:
+            return 0, len(self.text)
+        return self.sents[min(bisect_right(self._sent_ends, self._starts[t.i]), len(self.sents) - 1)]
+
+    def speech_hashes(self) -> np.ndarray:
+        """Hashes of this document's words that are reporting-verb forms or lemmas."""
+        if len(_SPEECH_HASH) > _SPEECH_HASH_LIMIT:
+            _SPEECH_HASH.clear()
+        strings = self.doc.vocab.strings
+        words = np.unique(np.concatenate((self._lowers, self._lemmas))).tolist()
+        for h in words:
+            if h not in _SPEECH_HASH:
+                w = strings[h]
+                _SPEECH_HASH[h] = speech_lemma(w, w) is not None
+        return np.array([h for h in words if _SPEECH_HASH[h]], dtype=np.uint64)
+
+    def candidates(self, hashes: np.ndarray) -> list[Token]:
+        """Tokens whose lowercase form or lemma is one of `hashes`, in order."""
+        hit = np.isin(self._lowers, hashes) | np.isin(self._lemmas, hashes)
+        return [self.doc[i] for i in np.flatnonzero(hit).tolist()]
 
     def in_quote(self, char: int) -> QuoteSpan | None:
         for q in self.quotes:
@@ -450,7 +474,7 @@ class FrenchQuoteRules:
     # -- pass 1: reporting verb + complement --------------------------------------------
     def pass_verbs(self) -> None:
         doc = self.doc
-        for v in doc:
+        for v in self.candidates(self.speech_hashes()):
             lem = self.is_speech(v)
             if lem is None or self.in_quote(v.idx):
                 continue
@@ -568,7 +592,7 @@ class FrenchQuoteRules:
     # -- pass 2: selon / d'après / pour ---------------------------------------------------
     def pass_selon(self) -> None:
         doc = self.doc
-        for t in doc:
+        for t in self.candidates(_SELON_HASHES):
             if t.lower_ not in ("selon", "d'", "d’", "pour"):
                 continue
             f = fold(t.text)
@@ -853,7 +877,9 @@ class FrenchQuoteRules:
         return self.out
 
 
-def extract_quotes(doc: Doc) -> tuple[list[RawQuote], list[tuple[int, int]]]:
-    """Quotes of a parsed French document, and its sentence spans (reused for sourcing)."""
-    rules = FrenchQuoteRules(doc)
+def extract_quotes(doc: Doc, text: str) -> tuple[list[RawQuote], list[tuple[int, int]]]:
+    """Quotes of a parsed French document, and its sentence spans (reused for sourcing).
+
+    `text` is the string `doc` was parsed from (`doc.text` would re-join every token)."""
+    rules = FrenchQuoteRules(doc, text)
     return rules.run(), rules.sents

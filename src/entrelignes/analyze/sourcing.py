@@ -43,9 +43,23 @@ _CONTACTED = re.compile(r"\b(?:contacté|contactée|contactés|contactées|inter
 _OUTLET = re.compile("|".join(re.escape(p) for p in sorted(set(OUTLET_PHRASES), key=len, reverse=True)))
 
 
+class _KeepLengthFold(dict):
+    """str.translate table, filled on first sight of a character: lowercase without accents,
+    one character for one (a character that would fold to several stays as it is)."""
+
+    def __missing__(self, code: int) -> str:
+        c = chr(code)
+        folded, lower = fold(c), c.lower()
+        self[code] = out = folded if len(folded) == 1 else lower if len(lower) == 1 else c
+        return out
+
+
+_FOLD_TABLE = _KeepLengthFold()
+
+
 def _fold_keep_length(text: str) -> str:
     """Lowercase, accents off, one character for one (so offsets stay valid)."""
-    return "".join(fold(c) if len(fold(c)) == 1 else c.lower() for c in text) if not text.isascii() else text.lower()
+    return text.translate(_FOLD_TABLE)
 
 
 def outlet_names(boilerplate: list[str]) -> set[str]:

@@ -18,6 +18,10 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
+from spacy.attrs import DEP, POS
+from spacy.parts_of_speech import NOUN
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span, Token
 
 from entrelignes.analyze.lexicon import (
@@ -36,6 +40,7 @@ _MASC_EXCEPTIONS = frozenset(fold(n) for n in "Rémi Jérémie Mattia Sacha Luca
 _PRONOUNS_M = frozenset({"il", "lui", "-il", "-t-il", "celui-ci", "ce dernier"})
 _PRONOUNS_F = frozenset({"elle", "-elle", "-t-elle", "celle-ci", "cette derniere"})
 _PRONOUNS_PL = frozenset({"ils", "-ils", "-t-ils", "elles", "-elles", "-t-elles", "eux", "ceux-ci"})
+_SUBJECT_DEPS = np.array([get_string_id(d) for d in ("nsubj", "obl:agent", "nsubj:pass")], dtype=np.uint64)
 _ON = frozenset({"on", "-on", "-t-on"})
 
 
@@ -163,12 +168,11 @@ class Mentions:
         # plural subjects / agents that are organisations or groups (antecedents of "ils"), and
         # unnamed people who act as subjects ("le coupable", "un témoin"), for "il" / "elle"
         self.humans: list[tuple[int, str]] = []
-        for t in doc:
-            if t.pos_ != "NOUN":
-                continue
+        cols = doc.to_array([POS, DEP])
+        subjects = (cols[:, 0] == NOUN) & np.isin(cols[:, 1], _SUBJECT_DEPS)  # no Token built for the rest
+        for i in np.flatnonzero(subjects).tolist():
+            t = doc[i]
             dep = t.dep_
-            if dep not in ("nsubj", "obl:agent", "nsubj:pass"):
-                continue
             f = fold(t.text)
             number = t.morph.get("Number")
             if dep in ("nsubj", "obl:agent") and "Plur" in number and (f in ORG_NOUNS or f in ANON_NOUNS):

@@ -73,34 +73,36 @@ class QuoteSpan:
         return self.close + 1
 
 
+_MARK = re.compile("[" + re.escape("".join(_PAIRS) + _STRAIGHT) + "]")
+_QUOTE_END = {c: re.compile("[" + re.escape(c + close) + "]|\n\n") for c, close in _PAIRS.items()}
+_QUOTE_END[_STRAIGHT] = re.compile('"|\n\n')
+_MAX_QUOTE = 3000  # characters; an unclosed mark does not swallow the article
+
+
 def quote_spans(text: str) -> list[QuoteSpan]:
-    """Top-level quoted passages, in order. Nested marks (ʺ…ʺ inside « ») stay inside."""
+    """Top-level quoted passages, in order. Nested marks (ʺ…ʺ inside « ») stay inside; a quote
+    never runs across a blank line or beyond 3,000 characters."""
     spans: list[QuoteSpan] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        close_char = _PAIRS.get(c)
-        if close_char is None and c == _STRAIGHT:
-            close_char = _STRAIGHT
-        if close_char is None:
-            i += 1
-            continue
-        depth, j = 1, i + 1
-        limit = min(n, i + 3000)
-        while j < limit:
-            d = text[j]
-            if d == close_char and (close_char != _STRAIGHT or True):
+    n = len(text)
+    m = _MARK.search(text)
+    while m is not None:
+        i, c = m.start(), m.group()
+        close_char = _PAIRS.get(c, _STRAIGHT)
+        limit = min(n, i + _MAX_QUOTE)
+        depth, j = 1, -1
+        for end in _QUOTE_END[c].finditer(text, i + 1, limit):
+            d = end.group()
+            if d == close_char:
                 depth -= 1
                 if depth == 0:
+                    j = end.start()
                     break
-            elif d == c and c != _STRAIGHT:
+            elif d == c:
                 depth += 1
-            elif d == "\n" and text[j + 1 : j + 2] == "\n":  # never across paragraphs
-                j = limit
+            else:  # a blank line
                 break
-            j += 1
-        if j >= limit:
-            i += 1
+        if j < 0:
+            m = _MARK.search(text, i + 1)
             continue
         s, e = i + 1, j
         while s < e and text[s].isspace():
@@ -109,7 +111,7 @@ def quote_spans(text: str) -> list[QuoteSpan]:
             e -= 1
         if e > s:
             spans.append(QuoteSpan(i, j, s, e))
-        i = j + 1
+        m = _MARK.search(text, j + 1)
     return spans
 
 
@@ -117,6 +119,7 @@ def quote_spans(text: str) -> list[QuoteSpan]:
 
 # words that start a sentence, not a name: "… la bombe H. La Corée du Sud …" splits there
 _SENT_STARTERS = frozenset("le la les l'un un une des il elle ils elles ce cette ces selon en dans pour mais the a an he she it they".split())
+_SENT_BREAK = re.compile(r"[\n.!?…]")
 _ABBREV = re.compile(r"(?:\b(?:M|Mme|Mlle|Dr|Pr|St|Ste|Me|Mr|Mrs|Ms|No|art|etc|cf|vs|av|J\.-C|env)|\b[A-Z])\.$")
 
 
@@ -129,24 +132,25 @@ def sentence_spans(text: str, quotes: list[QuoteSpan] | None = None) -> list[tup
     quotes = quote_spans(text) if quotes is None else quotes
     inside = bytearray(len(text) + 1)
     for q in quotes:
-        for k in range(q.open + 1, q.close):
-            inside[k] = 1
+        inside[q.open + 1 : q.close] = b"\x01" * (q.close - q.open - 1)
     out: list[tuple[int, int]] = []
     start = 0
     n = len(text)
-    i = 0
-    while i < n:
-        c = text[i]
+    resume = 0  # characters before this were consumed by the previous cut
+    for m in _SENT_BREAK.finditer(text):
+        i, c = m.start(), m.group()
+        if i < resume:
+            continue
         cut = None
         if c == "\n":
             cut = i
-        elif c in ".!?…" and not inside[i]:
+        elif not inside[i]:
             j = i + 1
             while j < n and text[j] in ".!?…»”\")":
                 j += 1
             if j >= n:
                 cut = j
-            elif text[j] in " \t\n" :
+            elif text[j] in " \t\n":
                 k = j
                 while k < n and text[k] in " \t":
                     k += 1
@@ -158,9 +162,7 @@ def sentence_spans(text: str, quotes: list[QuoteSpan] | None = None) -> list[tup
         if cut is not None:
             _append_trimmed(out, text, start, cut)
             start = cut
-            i = cut if cut > i else i + 1
-            continue
-        i += 1
+            resume = cut if cut > i else i + 1
     _append_trimmed(out, text, start, n)
     return out
 
