@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.progress import Progress
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from entrelignes.analyze import Analyzer
 from entrelignes.config import Config
@@ -23,11 +24,14 @@ from entrelignes.publish import PublishReport, publish_in_order
 from entrelignes.records import to_dict
 from entrelignes.store import articles as article_queries
 from entrelignes.store import session_scope
-from entrelignes.store.locks import ANALYSIS, Claimer
+from entrelignes.store import stories as story_queries
+from entrelignes.store.locks import ANALYSIS, Claimer, exclusive
 from entrelignes.store.schema import Analysis, Article
 from entrelignes.stories import StoryClusterer, StoryInput
 
 CLUSTER_LOOKBACK = timedelta(days=7)  # articles older than this never join a new story
+CLUSTER_STATE = "clusterer"  # the saved clusterer's row in story_state
+CLUSTER_LOCK = "entrelignes:cluster"  # one clustering run at a time on a shared store
 
 
 @dataclass
@@ -39,9 +43,10 @@ class AnalyzeReport:
 
 @dataclass
 class ClusterReport:
-    articles: int = 0
-    stories: int = 0
-    changed: int = 0
+    articles: int = 0  # articles clustered by this run
+    stories: int = 0  # the stories they are in
+    changed: int = 0  # story rows written or changed (merges and splits move earlier articles)
+    replayed: bool = False  # no usable saved window: the lookback period was clustered afresh
 
 
 def fetch(engine: Engine, config: Config, *, progress: Progress | None = None, force: bool = False) -> IngestReport:
@@ -100,18 +105,37 @@ def _outlet_boilerplate(session, outlet: str, new_texts: list[str]) -> list[str]
 
 
 def cluster(engine: Engine, config: Config) -> ClusterReport:
-    """Group recent analysed articles into stories, in publication order. The clusterer is
-    incremental and deterministic, so replaying the window gives the same stories (and ids)."""
+    """Group recent articles into stories, in publication order.
+
+    The clusterer's open window is saved with the story rows of each run, in one transaction,
+    so a run feeds only the articles that have no story yet and gets what one long run would
+    have given. Without a usable saved window (first run, lost, written with other settings, or
+    out of step with the story rows) the last `CLUSTER_LOOKBACK` of articles is replayed instead:
+    the clusterer is deterministic, so the replay finds the same stories and ids. Stories that
+    editions showed are marked first, so a merge or split leaves their ids with what was shown.
+    """
     report = ClusterReport()
-    with session_scope(engine) as session:
+    quiet_period = timedelta(hours=config.stories.quiet_period_hours)
+    with exclusive(engine, CLUSTER_LOCK), session_scope(engine) as session:
         newest = session.scalar(select(Article.published_at).order_by(Article.published_at.desc()).limit(1))
         if newest is None:
             return report
         newest = min(newest, datetime.now(timezone.utc))
-        articles = article_queries.articles_between(session, newest - CLUSTER_LOOKBACK, newest)
-        analyses = article_queries.analyses_for(session, [a.id for a in articles])
-        clusterer = StoryClusterer(quiet_period=timedelta(hours=config.stories.quiet_period_hours))
-        for article in articles:
+        start = newest - CLUSTER_LOOKBACK
+        window = article_queries.articles_between(session, start, newest)
+        clusterer = _saved_clusterer(session, quiet_period)
+        if clusterer is None:
+            report.replayed = True
+            clusterer, todo = StoryClusterer(quiet_period=quiet_period), window
+        else:
+            clustered = article_queries.story_members(session, [a.id for a in window])
+            todo = [a for a in window if a.id not in clustered]
+            if not todo:
+                return report
+            for story_id, article_ids in story_queries.shown_members(session, start.date()).items():
+                clusterer.mark_published(story_id, article_ids)
+        analyses = article_queries.analyses_for(session, [a.id for a in todo])
+        for article in todo:
             entities = tuple(e["text"] for e in analyses.get(article.id, {}).get("entities", []))
             clusterer.add(
                 StoryInput(
@@ -119,12 +143,31 @@ def cluster(engine: Engine, config: Config) -> ClusterReport:
                     source=article.outlet, language=article.language, entities=entities,
                 )
             )
+        # everything the clusterer still knows (open stories, and those closed during this run),
+        # then forget the closed ones: they are in the store from now on
         assignments, duplicates = clusterer.assignments(), clusterer.duplicate_of()
-        for article in articles:
-            if article_queries.save_story_member(session, article.id, assignments[article.id], duplicates.get(article.id)):
+        clusterer.take_closed()
+        for article_id, story_id in assignments.items():
+            if article_queries.save_story_member(session, article_id, story_id, duplicates.get(article_id)):
                 report.changed += 1
-        report.articles, report.stories = len(articles), len(set(assignments.values()))
+        story_queries.save_state(session, CLUSTER_STATE, clusterer.to_state(), datetime.now(timezone.utc))
+        report.articles, report.stories = len(todo), len({assignments[a.id] for a in todo})
     return report
+
+
+def _saved_clusterer(session: Session, quiet_period: timedelta) -> StoryClusterer | None:
+    """The clusterer as the last run left it, or None when there is no usable saved state."""
+    saved = story_queries.load_state(session, CLUSTER_STATE)
+    if saved is None:
+        return None
+    try:
+        clusterer = StoryClusterer.from_state(saved, quiet_period=quiet_period)
+    except ValueError:  # written by another version or with other settings: replay
+        return None
+    open_members = [m for members in clusterer.open_stories().values() for m in members]
+    if len(article_queries.story_members(session, open_members)) < len(open_members):
+        return None  # the story rows were changed without it (a restored backup, a manual edit)
+    return clusterer
 
 
 def build(engine: Engine, config: Config, slot: SlotTime, *, rebuild: bool = False) -> dict[str, Any]:

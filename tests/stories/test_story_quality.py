@@ -49,3 +49,29 @@ def test_wire_copies_on_the_dev_corpus_join_their_original(bench):
     assign = c.assignments()
     for copy, original in c.duplicate_of().items():
         assert assign[copy] == assign[original] or original not in assign
+
+
+def test_saved_state_continues_the_dev_day_stream_exactly(bench):
+    """On real news (the stream up to the end of the dev day), three runs joined by saved states
+    give the stories of one run, merges, copies and closed stories included."""
+    from entrelignes.stories import StoryClusterer
+
+    articles = bench.load_articles()
+    gold = bench.load_gold(bench.load_scorer())
+    end = max(a.published for a in articles if a.id in gold)
+    stream = sorted((a for a in articles if a.published <= end), key=lambda a: (a.published, a.id))
+    one = StoryClusterer()
+    for a in stream:
+        one.add(a)
+    handed: dict[str, str] = {}
+    state = StoryClusterer().to_state()
+    third = len(stream) // 3
+    for chunk in (stream[:third], stream[third : 2 * third], stream[2 * third :]):
+        clusterer = StoryClusterer.from_state(state)
+        for a in chunk:
+            clusterer.add(a)
+        handed.update(clusterer.assignments())
+        clusterer.take_closed()
+        state = clusterer.to_state()
+    assert handed == one.assignments()
+    assert one.merged() and one.duplicate_of()  # the stream exercises merges and copies

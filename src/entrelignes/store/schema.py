@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -122,6 +122,17 @@ class StoryMember(Base):
     article_id: Mapped[str] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     story_id: Mapped[str] = mapped_column(String(64), index=True)
     duplicate_of: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class StoryState(Base):
+    """The story clusterer's open window after the last clustering run (stories.StoryClusterer
+    .to_state), saved with the story rows it produced, so the next run feeds only new articles."""
+
+    __tablename__ = "story_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    saved_at: Mapped[datetime]
 
 
 class Edition(Base):

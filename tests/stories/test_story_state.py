@@ -1,0 +1,195 @@
+"""The clusterer's open window saved between pipeline runs: runs feed only new articles, and
+give what one run would have given; a lost or unusable state falls back to a replay."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import delete, select
+from story_fixtures import all_articles, shifted
+
+from entrelignes import pipeline
+from entrelignes.config import Config
+from entrelignes.records import Extracted
+from entrelignes.store import open_store, session_scope
+from entrelignes.store import stories as story_queries
+from entrelignes.store.articles import save_extracted
+from entrelignes.store.schema import Article, Edition, StoryMember, StoryState
+from entrelignes.stories import StoryClusterer, StoryInput
+
+
+def _url(article: StoryInput) -> str:
+    return f"https://news.example/{article.id}"
+
+
+@pytest.fixture
+def desk(tmp_path):
+    """A fresh store and a function that stores articles as ingestion would."""
+    config = Config(data_dir=str(tmp_path / "data"))
+    engine = open_store(config.database_url)
+
+    def store(articles: list[StoryInput]) -> None:
+        with session_scope(engine) as session:
+            for a in articles:
+                extracted = Extracted(url=_url(a), title=a.title, text=a.text, language=a.language, published=a.published)
+                save_extracted(session, extracted, outlet=a.source, source_id=None, fetched_at=datetime.now(timezone.utc))
+
+    yield config, engine, store
+    engine.dispose()
+
+
+def _stories(engine) -> dict[str, tuple[str, str | None]]:
+    """Article URL path -> (story id, duplicate of), as stored."""
+    with session_scope(engine) as session:
+        rows = session.execute(select(Article.url, StoryMember.story_id, StoryMember.duplicate_of).join(StoryMember, StoryMember.article_id == Article.id))
+        return {url: (story, duplicate) for url, story, duplicate in rows}
+
+
+def _in_time_order() -> list[StoryInput]:
+    return sorted(all_articles(), key=lambda a: (a.published, a.id))
+
+
+def _one_run(tmp_path, articles: list[StoryInput]) -> dict[str, tuple[str, str | None]]:
+    config = Config(data_dir=str(tmp_path / "one-run"))
+    engine = open_store(config.database_url)
+    with session_scope(engine) as session:
+        for a in articles:
+            extracted = Extracted(url=_url(a), title=a.title, text=a.text, language=a.language, published=a.published)
+            save_extracted(session, extracted, outlet=a.source, source_id=None, fetched_at=datetime.now(timezone.utc))
+    report = pipeline.cluster(engine, config)
+    assert report.replayed and report.articles == len(articles)
+    stories = _stories(engine)
+    engine.dispose()
+    return stories
+
+
+def test_three_runs_give_the_stories_of_one_run(desk, tmp_path):
+    config, engine, store = desk
+    articles = _in_time_order()
+    third = len(articles) // 3
+    chunks = [articles[:third], articles[third : 2 * third], articles[2 * third :]]
+    for n, chunk in enumerate(chunks):
+        store(chunk)
+        report = pipeline.cluster(engine, config)
+        assert report.articles == len(chunk), "each run feeds only the new articles"
+        assert report.replayed == (n == 0)
+    assert _stories(engine) == _one_run(tmp_path, articles)
+    assert len({story for story, _ in _stories(engine).values()}) == 5
+    again = pipeline.cluster(engine, config)
+    assert (again.articles, again.changed) == (0, 0)
+
+
+def _state(engine) -> bytes:
+    with session_scope(engine) as session:
+        return story_queries.load_state(session, pipeline.CLUSTER_STATE)
+
+
+def _set_state(engine, data: bytes) -> None:
+    with session_scope(engine) as session:
+        session.get(StoryState, pipeline.CLUSTER_STATE).data = data
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda data: b"not a state",
+        lambda data: data[: len(data) // 2],
+        lambda data: StoryClusterer(quiet_period=timedelta(hours=5)).to_state(),  # other settings
+    ],
+    ids=["garbage", "truncated", "other-settings"],
+)
+def test_an_unusable_state_is_replayed(desk, tmp_path, spoil):
+    config, engine, store = desk
+    articles = _in_time_order()
+    half = len(articles) // 2
+    store(articles[:half])
+    pipeline.cluster(engine, config)
+    _set_state(engine, spoil(_state(engine)))
+    store(articles[half:])
+    report = pipeline.cluster(engine, config)
+    assert report.replayed and report.articles == len(articles)
+    assert _stories(engine) == _one_run(tmp_path, articles)
+    StoryClusterer.from_state(_state(engine), quiet_period=timedelta(hours=config.stories.quiet_period_hours))  # usable again
+
+
+def test_a_state_out_of_step_with_the_story_rows_is_replayed(desk, tmp_path):
+    config, engine, store = desk
+    articles = _in_time_order()
+    half = len(articles) // 2
+    store(articles[:half])
+    pipeline.cluster(engine, config)
+    with session_scope(engine) as session:
+        session.execute(delete(StoryMember))  # e.g. a restored backup of the articles only
+    store(articles[half:])
+    report = pipeline.cluster(engine, config)
+    assert report.replayed
+    assert _stories(engine) == _one_run(tmp_path, articles)
+
+
+def test_a_crash_saves_nothing_and_the_next_run_repairs_it(desk, tmp_path, monkeypatch):
+    config, engine, store = desk
+    articles = _in_time_order()
+    half = len(articles) // 2
+    store(articles[:half])
+    pipeline.cluster(engine, config)
+    before, state = _stories(engine), _state(engine)
+    store(articles[half:])
+
+    def crash(self):
+        raise RuntimeError("power cut")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(StoryClusterer, "to_state", crash)
+        with pytest.raises(RuntimeError):
+            pipeline.cluster(engine, config)
+    assert _stories(engine) == before and _state(engine) == state  # one transaction: all or nothing
+    report = pipeline.cluster(engine, config)
+    assert not report.replayed and report.articles == len(articles) - half
+    assert _stories(engine) == _one_run(tmp_path, articles)
+
+
+def test_closed_stories_leave_the_saved_state(desk):
+    config, engine, store = desk
+    quiet = timedelta(hours=config.stories.quiet_period_hours)
+    first = _in_time_order()
+    store(first)
+    pipeline.cluster(engine, config)
+    later = shifted(first, quiet + timedelta(days=1), "~later")
+    store(later)
+    pipeline.cluster(engine, config)
+    saved = StoryClusterer.from_state(_state(engine), quiet_period=quiet)
+    still_open = {m for members in saved.open_stories().values() for m in members}
+    stored = _stories(engine)
+    first_ids = {a.id for a in first}
+    assert len(stored) == 2 * len(first), "closed stories keep their rows"
+    with session_scope(engine) as session:
+        ids_by_path = {url.rsplit("/", 1)[1]: aid for aid, url in session.execute(select(Article.id, Article.url))}
+    assert not still_open & {ids_by_path[i] for i in first_ids}, "the first day's stories closed and were forgotten"
+    assert saved.assignments().keys() == still_open
+
+
+def test_stories_shown_in_an_edition_are_marked_published(desk, monkeypatch):
+    """The pipeline tells the clusterer what editions showed, before feeding new articles."""
+    config, engine, store = desk
+    articles = _in_time_order()
+    store(articles[:4])
+    pipeline.cluster(engine, config)
+    story_id, _ = next(iter(_stories(engine).values()))
+    with session_scope(engine) as session:
+        shown = [aid for aid, in session.execute(select(StoryMember.article_id).where(StoryMember.story_id == story_id))]
+        day = articles[0].published.date().isoformat()
+        story = {"story_ids": [story_id], "articles": [{"id": aid} for aid in shown]}
+        session.add(Edition(id=f"{day}-morning", date=day, slot="morning", built_at=datetime.now(timezone.utc), data={"stories": [story]}))
+    marked: dict[str, set[str]] = {}
+    original = StoryClusterer.mark_published
+
+    def spy(self, sid, ids):
+        marked[sid] = set(ids)
+        original(self, sid, ids)
+
+    monkeypatch.setattr(StoryClusterer, "mark_published", spy)
+    store(articles[4:])
+    pipeline.cluster(engine, config)
+    assert marked == {story_id: set(shown)}
+
