@@ -16,17 +16,17 @@ plainly what went wrong ("connection refused", "HTTP 503 Service Unavailable, re
   permanent (301/308) the new URL is reported so the caller can update what it stores;
 - safety: for untrusted requests (`allow_private=False`) every hop is checked
   (`safety.check_destination`) and the address actually dialled is checked again at connect
-  time, so a DNS answer that changes in between cannot reach a private address;
+  time (by the transport, `transport.H11Transport`), so a DNS answer that changes in between
+  cannot reach a private address;
+- connections kept alive per host and reused (`transport.H11Transport`, HTTP/1.1 over h11);
 - robots.txt honoured for page fetches (`allowed`), cached per origin for the fetcher's life.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import email.utils
 import re
-import socket
 import time
 import zlib
 from dataclasses import dataclass
@@ -37,11 +37,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 from urllib.robotparser import RobotFileParser
 
-import httpcore
 import httpx
 
 from entrelignes.config import FetchConfig
-from entrelignes.ingest.safety import UnsafeURL, check_addresses, check_scheme_and_host
+from entrelignes.ingest.safety import UnsafeURL, check_scheme_and_host
+from entrelignes.ingest.transport import ALLOW_PRIVATE, H11Transport
 
 Accept = Literal["feed", "page", "any"]
 
@@ -84,172 +84,6 @@ class Fetched:
     max_age: float | None = None  # Cache-Control max-age (or Expires), seconds
     moved_to: str = ""  # new URL when every redirect was permanent
     elapsed_ms: float = 0.0
-
-
-# --- where a connection may go ------------------------------------------------------------
-
-_allow_private: contextvars.ContextVar[bool] = contextvars.ContextVar("allow_private", default=False)
-
-
-class _AsyncioStream(httpcore.AsyncNetworkStream):
-    """httpcore's network stream on plain asyncio streams. httpcore's default (anyio) backend
-    builds cancel scopes and attribute tables on every read and pool check, which made it most
-    of the CPU spent per request; this one does the same job with asyncio's own primitives."""
-
-    __slots__ = ("_reader", "_writer")
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader, self._writer = reader, writer
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        try:
-            async with asyncio.timeout(timeout):
-                return await self._reader.read(max_bytes)
-        except TimeoutError:
-            raise httpcore.ReadTimeout(f"no data for {timeout} s") from None
-        except OSError as error:
-            raise httpcore.ReadError(str(error) or type(error).__name__) from error
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if not buffer:
-            return
-        try:
-            self._writer.write(buffer)
-            async with asyncio.timeout(timeout):
-                await self._writer.drain()
-        except TimeoutError:
-            raise httpcore.WriteTimeout(f"could not send for {timeout} s") from None
-        except OSError as error:
-            raise httpcore.WriteError(str(error) or type(error).__name__) from error
-
-    async def aclose(self) -> None:
-        self._writer.close()
-
-    async def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
-        except TimeoutError:
-            self._writer.close()
-            raise httpcore.ConnectTimeout(f"TLS handshake not done after {timeout} s") from None
-        except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
-            self._writer.close()
-            raise httpcore.ConnectError(str(error) or type(error).__name__) from error
-        return self
-
-    def get_extra_info(self, info: str):
-        if info == "is_readable":  # asked of idle connections: did the server close or speak?
-            return self._reader.at_eof() or self._writer.transport.is_closing() or bool(getattr(self._reader, "_buffer", b""))
-        key = {"client_addr": "sockname", "server_addr": "peername"}.get(info, info)
-        return self._writer.get_extra_info(key)
-
-
-class _AsyncioBackend(httpcore.AsyncNetworkBackend):
-    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        try:
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(host, port, local_addr=(local_address, 0) if local_address else None)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"connection to {host} timed out after {timeout} s") from None
-        except OSError as error:
-            raise httpcore.ConnectError(str(error) or type(error).__name__) from error
-        sock = writer.get_extra_info("socket")
-        for option in socket_options or ():
-            if sock is not None:
-                sock.setsockopt(*option)
-        return _AsyncioStream(reader, writer)
-
-    async def connect_unix_socket(self, path, timeout=None, socket_options=None):  # pragma: no cover
-        raise httpcore.ConnectError("unix sockets are not used")
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolves the host itself and refuses non-public addresses for untrusted requests, then
-    connects to the checked address (TLS still verifies the host name)."""
-
-    def __init__(self) -> None:
-        self._inner = _AsyncioBackend()
-
-    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        if _allow_private.get():
-            return await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout)
-        except (socket.gaierror, UnicodeError) as error:
-            raise httpcore.ConnectError(f"could not resolve host {host}: {error}") from None
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
-        check_addresses(host, addresses)  # raises UnsafeURL
-        last: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
-                last = error
-        raise last or httpcore.ConnectError(f"could not connect to {host}")
-
-    async def connect_unix_socket(self, path, timeout=None, socket_options=None):  # pragma: no cover
-        raise httpcore.ConnectError("unix sockets are not used")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-def _pool_transport(connections: int, ssl_context) -> httpx.AsyncHTTPTransport:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=30)
-    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits, trust_env=False, retries=0)
-    pool = getattr(transport, "_pool", None)
-    if pool is not None and hasattr(pool, "_network_backend"):
-        pool._network_backend = _GuardedBackend()
-    return transport
-
-
-class _ShardedTransport(httpx.AsyncBaseTransport):
-    """httpcore's connection pool does work quadratic in its number of connections on every
-    request (it scans them all, and for each idle one counts the idle ones), which dominated
-    CPU time at a concurrency of 100. Many small pools keep that cost flat. A request goes to
-    the pool given by its host and its lane (the how-many-th concurrent request to that host
-    it is): one after the other, a host's requests use the same pool, so its keep-alive
-    connection is reused; at the same time, they spread over neighbouring pools."""
-
-    SHARD_SIZE = 2
-
-    def __init__(self, connections: int) -> None:
-        count = max(1, -(-connections // self.SHARD_SIZE))
-        self.size = max(1, -(-connections // count))
-        ssl_context = httpx.create_ssl_context(trust_env=False)  # loading the CA bundle once
-        self._shards = [_pool_transport(self.size, ssl_context) for _ in range(count)]
-        self.in_flight = [0] * count
-        self._next = 0
-
-    def pick(self, key: int) -> int:
-        """The pool for `key`, or the next one with a free connection: a request never waits
-        behind a slow one while another pool is idle."""
-        count = len(self._shards)
-        start = key % count
-        for step in range(count):
-            index = (start + step) % count
-            if self.in_flight[index] < self.size:
-                return index
-        return start
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        index = request.extensions.get("entrelignes.shard")
-        if index is None:
-            index = self._next % len(self._shards)
-            self._next += 1
-        return await self._shards[index % len(self._shards)].handle_async_request(request)
-
-    async def aclose(self) -> None:
-        for shard in self._shards:
-            await shard.aclose()
-
-
-def _transport(config: FetchConfig) -> httpx.AsyncBaseTransport:
-    return _ShardedTransport(max(1, config.concurrency))
 
 
 # --- decompression in bounded steps -------------------------------------------------------
@@ -372,15 +206,6 @@ def parse_max_age(headers: httpx.Headers) -> float | None:
     return None
 
 
-async def _drain(response: httpx.Response, limit: int = 65_536) -> None:
-    """Read a response's (empty or tiny) body so its connection can be reused."""
-    received = 0
-    async for chunk in response.aiter_raw():
-        received += len(chunk)
-        if received > limit:
-            break
-
-
 def _mime(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
@@ -457,21 +282,12 @@ def _file_path(url: str) -> Path:
 
 
 class _Host:
-    __slots__ = ("gate", "next_start", "delay", "lanes", "seed")
+    __slots__ = ("gate", "next_start", "delay")
 
-    def __init__(self, netloc: str, per_host: int, delay: float) -> None:
+    def __init__(self, per_host: int, delay: float) -> None:
         self.gate = asyncio.Semaphore(per_host)
         self.next_start = 0.0
         self.delay = delay
-        self.lanes: set[int] = set()  # lanes of the requests in flight to this host
-        self.seed = zlib.crc32(netloc.encode("utf-8", "replace"))
-
-    def take_lane(self) -> int:
-        lane = 0
-        while lane in self.lanes:
-            lane += 1
-        self.lanes.add(lane)
-        return lane
 
 
 class Fetcher:
@@ -486,13 +302,14 @@ class Fetcher:
         self._robots: dict[str, RobotFileParser | bool] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self.robots_agent = config.user_agent.split("/", 1)[0].strip() or "*"
-        self._timeouts = {"connect": config.timeout, "read": config.timeout, "write": config.timeout, "pool": None}
+        self._timeouts = {"connect": config.timeout, "read": config.timeout, "write": config.timeout}
         self._headers = {"User-Agent": config.user_agent, "Accept-Encoding": "gzip, deflate, br"}
 
     # httpx's transport is used directly: redirects are followed here (each hop checked), and
-    # the client layer's cookie jar would carry state from one source to the next.
+    # the client layer's cookie jar would carry state from one source to the next. Any httpx
+    # transport may be given (tests use httpx.MockTransport); ours is the default.
     async def __aenter__(self) -> Fetcher:
-        self._transport = self._given_transport or _transport(self.config)
+        self._transport = self._given_transport or H11Transport(max_idle=max(1, self.config.concurrency))
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -503,7 +320,7 @@ class Fetcher:
     def _host(self, netloc: str) -> _Host:
         host = self._hosts.get(netloc)
         if host is None:
-            host = self._hosts[netloc] = _Host(netloc, max(1, self.config.per_host), max(0.0, self.config.per_host_delay))
+            host = self._hosts[netloc] = _Host(max(1, self.config.per_host), max(0.0, self.config.per_host_delay))
         return host
 
     async def fetch(
@@ -550,8 +367,7 @@ class Fetcher:
         raise FetchError(f"too many redirects (more than {self.config.max_redirects}): {' -> '.join(seen[:4])} ...", short="redirects")
 
     async def _one(self, url, etag, last_modified, allow_private, accept, limit) -> Fetched | tuple[str, bool]:
-        netloc = urlsplit(url).netloc.lower()
-        host = self._host(netloc)
+        host = self._host(urlsplit(url).netloc.lower())
         async with host.gate:
             now = time.monotonic()
             wait = host.next_start - now
@@ -559,11 +375,9 @@ class Fetcher:
             if wait > 0:
                 await asyncio.sleep(wait)
             async with self._slots:
-                token = _allow_private.set(allow_private)
-                lane = host.take_lane()
                 try:
                     async with asyncio.timeout(self.config.total_timeout):
-                        return await self._request(url, etag, last_modified, accept, limit, host.seed + lane)
+                        return await self._request(url, etag, last_modified, allow_private, accept, limit)
                 except TimeoutError:
                     raise FetchError(
                         f"too slow: the response was not complete after {self.config.total_timeout:g} s", short="timeout"
@@ -573,15 +387,10 @@ class Fetcher:
                 except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
                     raise FetchError(f"invalid URL: {error}", short="bad URL") from None
                 except httpx.TransportError as error:
-                    if isinstance(error.__cause__, UnsafeURL) or isinstance(error.__context__, UnsafeURL):
-                        raise FetchError(str(error.__cause__ or error.__context__), short="refused") from None
                     reason, short = _describe_transport_error(error, self.config.timeout)
                     raise FetchError(reason, short=short) from None
-                finally:
-                    host.lanes.discard(lane)
-                    _allow_private.reset(token)
 
-    async def _request(self, url, etag, last_modified, accept, limit, shard: int) -> Fetched | tuple[str, bool]:
+    async def _request(self, url, etag, last_modified, allow_private, accept, limit) -> Fetched | tuple[str, bool]:
         headers = {"Accept": _ACCEPT_HEADERS[accept]}
         if etag:
             headers["If-None-Match"] = etag
@@ -589,21 +398,13 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         assert self._transport is not None, "use the Fetcher as an async context manager"
         headers.update(self._headers)
-        sharded = self._transport if isinstance(self._transport, _ShardedTransport) else None
-        index = sharded.pick(shard) if sharded else shard
-        request = httpx.Request("GET", url, headers=headers, extensions={"timeout": self._timeouts, "entrelignes.shard": index})
-        if sharded:
-            sharded.in_flight[index] += 1
+        request = httpx.Request("GET", url, headers=headers, extensions={"timeout": self._timeouts, ALLOW_PRIVATE: allow_private})
+        response = await self._transport.handle_async_request(request)
+        response.request = request
         try:
-            response = await self._transport.handle_async_request(request)
-            response.request = request
-            try:
-                return await self._read(url, response, accept, limit, etag, last_modified)
-            finally:
-                await response.aclose()
+            return await self._read(url, response, accept, limit, etag, last_modified)
         finally:
-            if sharded:
-                sharded.in_flight[index] -= 1
+            await response.aclose()
 
     async def _read(self, url, response: httpx.Response, accept, limit, etag, last_modified) -> Fetched | tuple[str, bool]:
         status = response.status_code
@@ -613,7 +414,6 @@ class Fetcher:
                 raise FetchError(f"HTTP {status} redirect without a Location header", status=status, short="bad redirect")
             return urljoin(url, location), _REDIRECTS[status]
         if status == 304:
-            await _drain(response)  # an unread response would cost its keep-alive connection
             return Fetched(url=url, status=304, etag=response.headers.get("etag", etag),
                            last_modified=response.headers.get("last-modified", last_modified),
                            max_age=parse_max_age(response.headers))

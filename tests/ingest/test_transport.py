@@ -1,0 +1,242 @@
+"""The fetcher's own HTTP/1.1 transport (ingest/transport.py) against real servers on
+127.0.0.1: keep-alive reuse, connections the server closes, bodies it cuts short, the
+address check, and the fetcher's limits enforced through it."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from entrelignes.ingest.fetcher import FetchError, Fetcher
+from entrelignes.ingest.safety import UnsafeURL
+from entrelignes.ingest.transport import ALLOW_PRIVATE, H11Transport
+
+from .conftest import FAST, rss
+from .server import FeedServer, Handler
+
+FEED = rss([("Budget", "http://example.org/budget.html")])
+
+
+def get(url: str, *, trusted: bool = True) -> httpx.Request:
+    return httpx.Request("GET", url, extensions={ALLOW_PRIVATE: trusted, "timeout": {"connect": 1.0, "read": 1.0, "write": 1.0}})
+
+
+async def body_of(transport: H11Transport, request: httpx.Request) -> tuple[int, bytes]:
+    response = await transport.handle_async_request(request)
+    try:
+        return response.status_code, b"".join([chunk async for chunk in response.aiter_raw()])
+    finally:
+        await response.aclose()
+
+
+def test_one_connection_serves_a_host_request_after_request(server: FeedServer) -> None:
+    server.static("/feed.xml", FEED, "application/rss+xml", etag='"v1"')
+
+    async def run() -> tuple[list[int], int, int]:
+        transport = H11Transport()
+        statuses = []
+        for _ in range(3):
+            status, _ = await body_of(transport, get(server.url("/feed.xml")))
+            statuses.append(status)
+        not_modified = await transport.handle_async_request(
+            httpx.Request("GET", server.url("/feed.xml"), headers={"If-None-Match": '"v1"'}, extensions={ALLOW_PRIVATE: True})
+        )
+        await not_modified.aclose()  # closed unread: its (empty) body had arrived with its head
+        await body_of(transport, get(server.url("/feed.xml")))
+        opened, idle = transport.connections_opened, transport.idle_connections
+        await transport.aclose()
+        return statuses + [not_modified.status_code], opened, idle
+
+    statuses, opened, idle = asyncio.run(run())
+    assert statuses == [200, 200, 200, 304]
+    assert opened == 1 and idle == 1
+    assert server.hits["/feed.xml"] == 5
+
+
+def test_a_connection_the_server_closes_is_not_reused(server: FeedServer) -> None:
+    def close_after(h: Handler) -> None:
+        h.send(200, FEED.encode(), "application/rss+xml", {"Connection": "close"})
+
+    server.routes["/close.xml"] = close_after
+
+    async def run() -> tuple[int, int]:
+        transport = H11Transport()
+        for _ in range(3):
+            assert (await body_of(transport, get(server.url("/close.xml"))))[0] == 200
+        opened, idle = transport.connections_opened, transport.idle_connections
+        await transport.aclose()
+        return opened, idle
+
+    assert asyncio.run(run()) == (3, 0)
+
+
+@pytest.fixture()
+def forgetful_server() -> Iterator[tuple[str, list[int]]]:
+    """Answers the first request of each connection with keep-alive, then closes the
+    connection when a second request arrives on it, unanswered: what a server does when its
+    keep-alive timeout and our next request cross. Yields its URL and the requests answered
+    per connection."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    answered: list[int] = []
+
+    def serve(connection: socket.socket) -> None:
+        with connection:
+            requests = 0
+            buffer = b""
+            while True:
+                data = connection.recv(65_536)
+                if not data:
+                    return
+                buffer += data
+                while b"\r\n\r\n" in buffer:
+                    _, buffer = buffer.split(b"\r\n\r\n", 1)
+                    requests += 1
+                    if requests > 1:
+                        return  # closes without answering
+                    body = FEED.encode()
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                    answered.append(1)
+
+    def accept() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/feed.xml", answered
+    finally:
+        listener.close()
+
+
+def test_a_kept_connection_closed_under_a_request_is_replaced_and_the_get_sent_again(forgetful_server) -> None:
+    url, answered = forgetful_server
+
+    async def run() -> tuple[list[int], int]:
+        transport = H11Transport()
+        statuses = [(await body_of(transport, get(url)))[0] for _ in range(3)]
+        opened = transport.connections_opened
+        await transport.aclose()
+        return statuses, opened
+
+    statuses, opened = asyncio.run(run())
+    assert statuses == [200, 200, 200]
+    assert opened == 3 and len(answered) == 3
+
+
+def test_a_new_connection_closed_without_an_answer_is_an_error_not_a_retry() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[int] = []
+
+    def close_each() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            connection.recv(65_536)
+            connection.close()
+
+    threading.Thread(target=close_each, daemon=True).start()
+
+    async def run() -> str:
+        async with Fetcher(FAST) as fetcher:
+            with pytest.raises(FetchError) as error:
+                await fetcher.fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/feed.xml")
+        return error.value.reason
+
+    try:
+        assert asyncio.run(run()) == "the server closed the connection before the end of the response"
+        assert len(accepted) == 1
+    finally:
+        listener.close()
+
+
+def test_body_cut_short_chunked_body_and_limits_through_the_transport(server: FeedServer) -> None:
+    def short_body(h: Handler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "application/rss+xml")
+        h.send_header("Content-Length", "5000")
+        h.end_headers()
+        h.wfile.write(FEED.encode()[:100])
+        h.close_connection = True
+
+    def chunked(h: Handler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "application/rss+xml")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        data = FEED.encode()
+        for start in range(0, len(data), 100):
+            piece = data[start : start + 100]
+            h.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        h.wfile.write(b"0\r\n\r\n")
+
+    server.routes["/short.xml"] = short_body
+    server.routes["/chunked.xml"] = chunked
+    server.static("/big.xml", FEED.encode() + b" " * 3000, "application/rss+xml")
+    server.endless("/endless.xml")
+
+    async def run() -> dict[str, object]:
+        outcomes: dict[str, object] = {}
+        async with Fetcher(FAST) as fetcher:
+            for name, max_bytes in (("short", None), ("chunked", None), ("big", 2000), ("endless", 50_000), ("chunked", None)):
+                try:
+                    fetched = await fetcher.fetch(server.url(f"/{name}.xml"), max_bytes=max_bytes)
+                    outcomes[name] = fetched.body
+                except FetchError as error:
+                    outcomes[name] = error.reason
+        return outcomes
+
+    outcomes = asyncio.run(run())
+    assert outcomes["short"] == "the server closed the connection before the end of the response"
+    assert outcomes["chunked"] == FEED.encode()  # read whole, and again after the cut-off bodies
+    assert outcomes["big"] == f"body too large: Content-Length {len(FEED.encode()) + 3000} bytes > limit 2000"
+    assert outcomes["endless"] == "body larger than 50000 bytes (the server kept sending)"
+
+
+def test_untrusted_requests_never_reach_loopback_nor_a_trusted_connection(server: FeedServer) -> None:
+    server.static("/feed.xml", FEED, "application/rss+xml")
+
+    async def run() -> None:
+        transport = H11Transport()
+        try:
+            assert (await body_of(transport, get(server.url("/feed.xml"))))[0] == 200  # trusted: kept alive
+            with pytest.raises(UnsafeURL, match="resolves to a loopback address"):
+                await transport.handle_async_request(get(server.url("/feed.xml"), trusted=False))
+            with pytest.raises(UnsafeURL):
+                await transport.handle_async_request(httpx.Request("GET", server.url("/feed.xml")))  # untrusted by default
+        finally:
+            await transport.aclose()
+
+    asyncio.run(run())
+    assert server.hits["/feed.xml"] == 1
+
+
+def test_idle_connections_are_bounded_least_recently_used_first(server: FeedServer) -> None:
+    other = FeedServer().start()
+    for each in (server, other):
+        each.static("/feed.xml", FEED, "application/rss+xml")
+    a, b, c = server.url("/feed.xml"), server.url("/feed.xml").replace("127.0.0.1", "localhost"), other.url("/feed.xml")
+
+    async def run() -> tuple[int, int]:
+        transport = H11Transport(max_idle=2)
+        for url in (a, b, a, c, a):  # c's connection evicts b's, the least recently used
+            await body_of(transport, get(url))
+        idle, opened = transport.idle_connections, transport.connections_opened
+        await transport.aclose()
+        return idle, opened
+
+    try:
+        assert asyncio.run(run()) == (2, 3)
+    finally:
+        other.stop()
