@@ -132,3 +132,46 @@ def shifted(articles: list[StoryInput], delta: timedelta, suffix: str) -> list[S
 
 
 UTC = timezone.utc
+
+
+def storm_threads() -> list[StoryInput]:
+    """A storm report naming two places, then two threads that grow apart: the floods in one
+    place, the power cuts in the other. Each report of a thread names only its own place."""
+    overview = StoryInput(
+        "c1", "Storm Ilda floods Marnay valley and cuts power in Besset",
+        "Storm Ilda swept across the region overnight. In the Marnay valley the river burst its banks and "
+        "flooded homes, while in Besset fallen trees brought down power lines and cut electricity to "
+        "thousands of households.", at(6), "Valley Gazette", "en")
+    floods = [
+        ("p1", "Marnay river floods homes after storm",
+         "The Marnay river burst its banks after the storm and flooded homes in the valley. Firefighters "
+         "evacuated residents by boat and volunteers filled sandbags along the river.", "Harbour Times"),
+        ("p2", "Evacuations in flooded Marnay valley",
+         "Residents of the Marnay valley were evacuated by boat as the river rose through the night. "
+         "Volunteers stacked sandbags and firefighters pumped water from flooded cellars.", "The Northern Ledger"),
+        ("p3", "Marnay flood: river still rising",
+         "The river in the Marnay valley kept rising on Thursday. More homes flooded, firefighters evacuated "
+         "families by boat and the sandbags gave way in the lower town.", "Morning Signal"),
+        ("p4", "Marnay valley counts flood damage",
+         "Families evacuated from flooded homes in the Marnay valley returned to mud-filled cellars as the "
+         "river fell. Firefighters and volunteers removed sandbags.", "Valley Gazette"),
+    ]
+    power = [
+        ("q1", "Thousands without power in Besset after storm",
+         "Fallen trees brought down power lines across Besset during the storm, cutting electricity to "
+         "thousands of households. Grid engineers worked through the night to restore supply.", "Morning Signal"),
+        ("q2", "Besset power cuts: grid engineers at work",
+         "Grid engineers in Besset repaired power lines brought down by fallen trees. The electricity "
+         "operator said thousands of households remained without supply.", "Harbour Times"),
+        ("q3", "Electricity slowly returns in Besset",
+         "The electricity operator restored supply to half of the Besset households cut off when power lines "
+         "fell. Engineers cleared fallen trees from the lines.", "The Northern Ledger"),
+        ("q4", "Besset households wait for power",
+         "Households in Besset spent a second night without electricity. The grid operator said engineers had "
+         "replaced most fallen power lines.", "Valley Gazette"),
+    ]
+    out = [overview]
+    for k, (flood, cut) in enumerate(zip(floods, power)):  # the threads alternate, an hour apart
+        out.append(StoryInput(flood[0], flood[1], flood[2], at(7 + 2 * k), flood[3], "en"))
+        out.append(StoryInput(cut[0], cut[1], cut[2], at(8 + 2 * k), cut[3], "en"))
+    return out

@@ -24,10 +24,11 @@ def _url(article: StoryInput) -> str:
 
 
 @pytest.fixture
-def desk(tmp_path):
-    """A fresh store and a function that stores articles as ingestion would."""
-    config = Config(data_dir=str(tmp_path / "data"))
-    engine = open_store(config.database_url)
+def desk(store_url):
+    """A fresh store (SQLite, and PostgreSQL when available) and a function that stores
+    articles as ingestion would."""
+    config = Config()
+    engine = open_store(store_url)
 
     def store(articles: list[StoryInput]) -> None:
         with session_scope(engine) as session:

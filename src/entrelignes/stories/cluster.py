@@ -15,8 +15,9 @@ Evidence can change a story later:
   groups (2-means over their pair similarities); when each group holds `split_min` members that
   are on average at least `threshold` alike while the two groups are on average less than
   `split_ratio` x `threshold` alike, one group leaves as a new story named after its first
-  member. The group holding more published members keeps the id (and the members that were not
-  compared), otherwise the group that started first.
+  member (its second when the first names the staying story). The group holding more published
+  members keeps the id (and the members that were not compared), otherwise the group that
+  started first.
 
 Evidence for "same story", combined into one similarity per article pair:
 - text: cosine of TF-IDF vectors over content words of the title and the first `max_words`
@@ -508,7 +509,7 @@ class StoryClusterer:
     def _new_story_id(self, article_id: str) -> str:
         base = f"s-{article_id}"
         sid, n = base, 1
-        while sid in self._stories:  # only if an article id is reused after its story closed
+        while sid in self._stories:  # an article id reused after its story closed, or a split-off group of one named after the staying story
             n += 1
             sid = f"{base}-{n}"
         return sid
@@ -752,7 +753,10 @@ class StoryClusterer:
             return -len(story.published.intersection(group)), min((self._open[m].published, m) for m in group)
 
         leaving = set(max(groups, key=staying_order))
-        new = _Story(self._new_story_id(min((self._open[m].published, m) for m in leaving)[1]))
+        # named after its first member, unless that member names the staying story
+        in_order = [m for _, m in sorted((self._open[m].published, m) for m in leaving)]
+        name = next((m for m in in_order if f"s-{m}" not in self._stories), in_order[0])
+        new = _Story(self._new_story_id(name))
         new.members = [(t, m) for t, m in story.members if m in leaving]
         story.members = [(t, m) for t, m in story.members if m not in leaving]
         new.window = deque(m for m in story.window if m in leaving)
