@@ -609,6 +609,7 @@ def backfill(
     limit: Annotated[Optional[int], typer.Option(help="Only the first N documents.")] = None,
     batch_size: Annotated[int, typer.Option(help="Documents per batch sent to a worker.")] = 16,
     runtime_env: Annotated[Optional[str], typer.Option(help="Ray runtime environment, as JSON or a .json file.")] = None,
+    cluster: Annotated[bool, typer.Option("--cluster", help="Then group each day's articles into stories.")] = False,
     config_path: ConfigOption = None,
 ) -> None:
     """Extract and analyse whole archives, locally or on a Ray cluster (see docs/SCALE.md)."""
@@ -626,7 +627,7 @@ def backfill(
     try:
         report = run_backfill(
             archives, engine=engine, workers=workers, errors_path=errors, models=config.analysis.models, batch_size=batch_size,
-            include=tuple(include or ()), limit=limit, address=address, runtime_env=env, **target,
+            include=tuple(include or ()), limit=limit, address=address, runtime_env=env, cluster=cluster, **target,
         )
     except (ArchiveError, ValueError, RuntimeError) as error:
         console.print(f"[red]{error}[/red]")
@@ -635,3 +636,5 @@ def backfill(
         f"{report.analysed} analysed, {report.errors} errors (listed in {report.errors_path}), {report.already_done} already done; "
         f"{report.seconds:.1f} s, {report.rate:.1f} documents/s with {report.workers} {report.engine} worker(s) → {report.output}"
     )
+    if cluster:
+        console.print(f"{report.clustered} articles in {report.stories} stories, day by day")

@@ -26,7 +26,8 @@ ARTICLES = [
 PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{title}</title>
 <meta property="article:published_time" content="2026-03-12T08:00:00+01:00"></head>
 <body><nav>Accueil · Politique · Économie</nav><article><h1>{title}</h1>
-<p>{text}</p><p>{text}</p></article><footer>© Exemple 2026. Abonnez-vous à notre lettre.</footer></body></html>"""
+<p>{text}</p><p>Notre correspondant a pu joindre plusieurs témoins sur place, qui décrivent une journée
+longue et tendue ; la rédaction reviendra sur ce dossier dans ses prochaines éditions.</p></article><footer>© Exemple 2026. Abonnez-vous à notre lettre.</footer></body></html>"""
 
 
 def _warc(path: Path) -> None:

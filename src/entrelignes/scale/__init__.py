@@ -3,6 +3,6 @@ local process pool or on Ray Data, to Parquet or to the store. See docs/SCALE.md
 
 from entrelignes.scale.archives import ArchiveError, list_units, read_archives
 from entrelignes.scale.backfill import BackfillReport, backfill
-from entrelignes.scale.sinks import read_results
+from entrelignes.scale.sinks import read_results, read_stories
 
-__all__ = ["ArchiveError", "BackfillReport", "backfill", "list_units", "read_archives", "read_results"]
+__all__ = ["ArchiveError", "BackfillReport", "backfill", "list_units", "read_archives", "read_results", "read_stories"]

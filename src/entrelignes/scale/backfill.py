@@ -1,11 +1,12 @@
 """`backfill`: extract and analyse whole archives, on this machine or on a Ray cluster.
 
     report = backfill(["archive.jsonl", "crawl.warc.gz", "pages/"], engine="local", workers=4,
-                      out=Path("results.parquet"))
+                      out=Path("results.parquet"), cluster=True)
 
-Results go to a Parquet dataset or to the store; documents that cannot be done go to an errors
-file and the run carries on. What the output already holds is skipped, so a rerun (after a
-crash, or with more archives) does only the rest and gives the same output as one clean run.
+The workers write results to a Parquet dataset or to the store themselves; documents that
+cannot be done go to an errors file and the run carries on. What the output already holds is
+skipped, so a rerun (after a crash, or with more archives) does only the rest and gives the
+same output as one clean run. With `cluster`, each day's articles are then grouped into stories.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from entrelignes.scale.archives import list_units
+from entrelignes.scale.clustering import cluster_days
 from entrelignes.scale.engines import ENGINES, RUNNERS
 from entrelignes.scale.sinks import ErrorLog, ParquetSink, StoreSink
+from entrelignes.scale.work import BackfillWorker
 
 
 @dataclass
@@ -29,10 +32,12 @@ class BackfillReport:
     already_done: int = 0  # held by the output before the run
     analysed: int = 0
     errors: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # extraction and analysis (clustering apart)
     output: str = ""
     errors_path: str = ""
     by_stage: dict[str, int] = field(default_factory=dict)
+    clustered: int = 0  # articles placed in a story (--cluster)
+    stories: int = 0
 
     @property
     def rate(self) -> float:
@@ -54,8 +59,8 @@ def backfill(
     limit: int | None = None,
     address: str | None = None,
     runtime_env: dict | None = None,
-    rows_per_file: int = 5000,
-    on_row: Callable[[dict[str, Any]], None] | None = None,
+    cluster: bool = False,
+    on_batch: Callable[[dict[str, Any]], None] | None = None,
 ) -> BackfillReport:
     """Run extract + analyze over `archives`, writing to `out` (Parquet) or `store` (an engine)."""
     if engine not in ENGINES:
@@ -63,7 +68,7 @@ def backfill(
     if (out is None) == (store is None):
         raise ValueError("give either a Parquet output path or a store, not both")
     units = list_units(archives, include)
-    sink = ParquetSink(Path(out), rows_per_file) if out is not None else StoreSink(store)
+    sink = ParquetSink(Path(out)) if out is not None else StoreSink(store.url.render_as_string(hide_password=False))
     if errors_path is None:
         errors_path = Path(f"{out}.errors.jsonl") if out is not None else Path("backfill-errors.jsonl")
     report = BackfillReport(engine, workers, units=len(units), output=str(out) if out is not None else "store", errors_path=str(errors_path))
@@ -72,19 +77,20 @@ def backfill(
     errors = ErrorLog(errors_path)
     started = time.perf_counter()
     try:
-        rows = RUNNERS[engine](units, models=models, skip=skip, batch_size=batch_size, workers=workers, limit=limit, address=address, runtime_env=runtime_env)
-        for row in rows:
-            if row["error"]:
-                errors.write(row)
-                report.errors += 1
-                report.by_stage[row["stage"]] = report.by_stage.get(row["stage"], 0) + 1
-            else:
-                sink.write(row)
-                report.analysed += 1
-            if on_row is not None:
-                on_row(row)
-    finally:
-        sink.close()  # what was done is kept, even when the run is interrupted
-        errors.close()
+        summaries = RUNNERS[engine](units, worker=(BackfillWorker, (models, sink)), skip=skip, done=sink.done, batch_size=batch_size,
+                                    workers=workers, limit=limit, address=address, runtime_env=runtime_env)
+        for summary in summaries:
+            report.analysed += summary["analysed"]
+            for error in summary["errors"]:
+                errors.write(error)
+                report.by_stage[error["stage"]] = report.by_stage.get(error["stage"], 0) + 1
+            report.errors += len(summary["errors"])
+            if on_batch is not None:
+                on_batch(summary)
         report.seconds = time.perf_counter() - started
+        if cluster:
+            report.clustered, report.stories = cluster_days(sink)
+    finally:
+        errors.close()
+        sink.close()
     return report

@@ -1,9 +1,12 @@
-"""The work each worker does on a batch of raw documents: extract (HTML), then analyse.
+"""The work each worker does on a batch of raw documents: extract (HTML), analyse, write.
 
 `BatchWorker` is built once per worker (a Ray actor, a pool process, or the driver itself) and
 loads the spaCy models once; calling it on a batch gives one result row per document, in order.
 A document that fails, for any reason, gives an error row instead: one bad document never
-costs the batch. Rows are flat and JSON-ready, so they go to Parquet and to the store as is.
+costs the batch. `BackfillWorker` adds the writing: the worker writes its own results to the
+output (store or Parquet) and sends back only a small `BatchSummary`: counts, the error rows,
+timings. The driver then only hands out batches and lists errors, so it stays a small share of
+the machine however many workers there are.
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-# the columns of a result row, in order (the Parquet schema; see RESULT_SCHEMA in sinks.py)
+# the columns of a result row, in order
 RESULT_COLUMNS = (
     "article_id", "source", "position", "doc_id", "url", "outlet", "published", "title", "language",
-    "quotes", "entities", "analysis", "error", "stage", "done_at", "cpu_s",
+    "quotes", "entities", "analysis", "error", "stage",
 )
-# for measuring only, never stored: done_at, when the worker finished the row's batch
-# (time.time()); cpu_s, the worker's CPU seconds for the batch, shared out over its rows
+# what the errors file says of a document that could not be done
+ERROR_FIELDS = ("source", "position", "doc_id", "url", "article_id", "stage", "error")
 
 
 def error_row(raw: dict[str, Any], stage: str, reason: str) -> dict[str, Any]:
@@ -28,8 +31,18 @@ def error_row(raw: dict[str, Any], stage: str, reason: str) -> dict[str, Any]:
         "article_id": raw.get("article_id", ""), "source": raw.get("source", ""), "position": int(raw.get("position") or 0),
         "doc_id": str(raw.get("doc_id", "")), "url": raw.get("url", ""), "outlet": raw.get("outlet", ""),
         "published": raw.get("published", ""), "title": raw.get("title", ""), "language": raw.get("language", ""),
-        "quotes": 0, "entities": 0, "analysis": "", "error": reason[:2000], "stage": stage, "done_at": 0.0, "cpu_s": 0.0,
+        "quotes": 0, "entities": 0, "analysis": "", "error": reason[:2000], "stage": stage,
     }
+
+
+def batch_summary(rows: Sequence[dict[str, Any]], *, cpu_s: float = 0.0, write_s: float = 0.0) -> dict[str, Any]:
+    """What a worker sends back for a batch it has written: `documents` (rows done, errors
+    included), `analysed`, `errors` (their ERROR_FIELDS), and for measuring only, `done_at`
+    (time.time() when the batch was written), `cpu_s` (the worker's CPU seconds for it) and
+    `write_s` (seconds spent writing it)."""
+    errors = [{name: row[name] for name in ERROR_FIELDS} for row in rows if row["error"]]
+    return {"documents": len(rows), "analysed": len(rows) - len(errors), "errors": errors,
+            "done_at": time.time(), "cpu_s": cpu_s, "write_s": write_s}
 
 
 _ANALYZERS: dict[tuple, Any] = {}
@@ -76,7 +89,6 @@ class BatchWorker:
         self.skip = frozenset(skip)
 
     def __call__(self, batch: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        cpu = time.process_time()
         prepared: list[dict[str, Any]] = []
         rows: list[dict[str, Any] | None] = []
         for raw in batch:
@@ -93,11 +105,7 @@ class BatchWorker:
             rows.append(None)  # filled in below, in order
             prepared.append(raw)
         analysed = iter(self._analyse(prepared))
-        done = [row if row is not None else next(analysed) for row in rows]
-        finished, cpu = time.time(), (time.process_time() - cpu) / max(1, len(done))
-        for row in done:
-            row["done_at"], row["cpu_s"] = finished, cpu
-        return done
+        return [row if row is not None else next(analysed) for row in rows]
 
     def _analyse(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         from entrelignes.records import to_dict
@@ -129,6 +137,23 @@ class BatchWorker:
                 "analysis": json.dumps(data, ensure_ascii=False, sort_keys=True),
             })
         return rows
+
+
+class BackfillWorker:
+    """One worker of a backfill: analyses a batch, writes its results to `sink` (the output,
+    opened in this process), and returns the batch's summary."""
+
+    def __init__(self, models: dict[str, str] | None, sink, skip: Iterable[str] = ()) -> None:
+        self.analyse = BatchWorker(models, skip)
+        self.sink = sink
+
+    def __call__(self, batch: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        cpu = time.process_time()
+        rows = self.analyse(batch)
+        writing = time.perf_counter()
+        self.sink.write([row for row in rows if not row["error"]])
+        write_s = time.perf_counter() - writing
+        return batch_summary(rows, cpu_s=time.process_time() - cpu, write_s=write_s)
 
 
 def _extracted(raw: dict[str, Any]) -> dict[str, Any]:
