@@ -284,3 +284,51 @@ def test_the_outlet_as_source(analyzer):
     a = analyzer.analyze("t", "", "Selon nos informations, le ministre démissionnera avant la fin de la semaine.", "fr")
     assert [(x.kind, x.text) for x in a.attributions] == [("outlet", "Selon nos informations")]
     assert a.sourcing["outlet"] == 1.0
+
+
+# -- incises, nested quotes, antecedents across a paragraph -------------------------------------
+
+def test_incise_inside_the_marks_is_one_quote(analyzer):
+    a = analyzer.analyze("t", "", "La maire de Nantes, Claire Moreau, a visité le chantier lundi. « Nous allons "
+                         "reconstruire l'école, a-t-elle ajouté, et elle rouvrira en septembre. »", "fr")
+    assert len(a.quotes) == 1
+    q = a.quotes[0]
+    assert q.quote.startswith("Nous allons reconstruire") and q.quote.endswith("rouvrira en septembre")
+    assert q.type == "direct" and q.speaker == "Claire Moreau" and q.cue == "a-t-elle ajouté"
+
+
+def test_incise_with_a_named_subject_inside_the_marks(analyzer):
+    a = analyzer.analyze("t", "", "« Le budget sera voté en mars, a déclaré Paul Girard, et personne ne s'y "
+                         "opposera. »", "fr")
+    assert [(q.speaker, q.cue) for q in a.quotes] == [("Paul Girard", "a déclaré")]
+
+
+def test_a_quote_inside_a_quote_is_not_a_second_quote(analyzer):
+    a = analyzer.analyze("t", "", "Paul Girard a répondu : « Mon voisin m'a dit “ je pars demain ” et il est "
+                         "parti sans un mot. »", "fr")
+    assert len(a.quotes) == 1
+    assert "je pars demain" in a.quotes[0].quote and a.quotes[0].speaker == "Paul Girard"
+
+
+def test_gender_from_agreement_picks_the_antecedent(analyzer):
+    # neither first name tells a gender; "est arrivée" / "élue" do, and the nearest person is a man
+    a = analyzer.analyze("t", "", "Camille Roux est arrivée en retard à la réunion. Dominique Blanc l'attendait "
+                         "depuis une heure avec Paul Durand. Elle a assuré que le train était en panne.", "fr")
+    assert by_text(a, "le train était en panne").speaker == "Camille Roux"
+    b = analyzer.analyze("t", "", "Camille Roux, élue du Var, a rencontré Dominique Blanc et Paul Durand à Toulon. "
+                         "Elle a assuré que le projet avançait.", "fr")
+    assert by_text(b, "le projet avançait").speaker == "Camille Roux"
+
+
+def test_pronoun_antecedent_across_the_paragraph(analyzer):
+    a = analyzer.analyze("t", "", "Le ministre de la Santé, Marc Lefèvre, a visité l'hôpital de Caen mardi. "
+                         "Les soignants l'ont accueilli en silence. Une pétition circulait depuis une semaine. "
+                         "Il a promis que des postes seraient créés.", "fr")
+    q = by_text(a, "des postes seraient créés")
+    assert q.speaker == "Marc Lefèvre" and "ministre" in (q.role or "")
+
+
+def test_generic_title_links_to_the_specific_one(analyzer):
+    a = analyzer.analyze("t", "", "Le procureur de Lyon, Nicolas Perrin, a ouvert une enquête. Trois suspects ont "
+                         "été arrêtés dans la nuit. Le magistrat a précisé que l'enquête durerait plusieurs mois.", "fr")
+    assert by_text(a, "l'enquête durerait plusieurs mois").speaker == "Nicolas Perrin"

@@ -145,6 +145,7 @@ roi reine prince princesse pape général colonel capitaine commandant patron pa
 fondateur fondatrice responsable candidat candidate conseiller conseillère délégué déléguée
 entraîneur entraîneuse sélectionneur policier policière porte-parole vice-président
 chancelier chancelière émir leader coordinateur coordinatrice administrateur
+magistrat magistrate édile parlementaire
 """.split())
 
 # Equivalent phrasings of a role, mapped to one key for title-to-name linking.
@@ -156,6 +157,14 @@ ROLE_SYNONYMS = {
     "premier ministre": "premier ministre",
     "garde des sceaux": "ministre",
     "chef de la diplomatie": "ministre",
+}
+
+# Generic titles that take up a more specific one: "le procureur X …" then "le magistrat".
+ROLE_HYPERNYMS = {
+    "magistrat": ("procureur", "juge"),
+    "magistrate": ("procureur", "procureure", "juge"),
+    "edile": ("maire",),
+    "parlementaire": ("depute", "senateur"),
 }
 
 # Nouns whose referent speaks as an organisation (governments, institutions, media...).

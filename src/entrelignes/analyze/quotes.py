@@ -249,7 +249,7 @@ class FrenchQuoteRules:
                     return doc[k + 1]
                 return t
             if t.pos_ in ("ADV",) or f in _SKIP_AFTER_VERB or f in ("sa", "son", "part", "a", "à", "au", "aux") and steps < 4:
-                if f in ("a", "à", "au", "aux"):  # "a confié à France Info X": skip the addressee
+                if f in ("a", "à", "au", "aux"):  # "a confié à Radio Nord X": skip the addressee
                     k += 1
                     while k < len(doc) and doc[k].pos_ in ("PROPN", "DET", "NOUN") and doc[k].ent_type_ != "PER" and k < v.i + 8:
                         k += 1
@@ -273,10 +273,9 @@ class FrenchQuoteRules:
             return None
         return None
 
-    def _plausible_inverted(self, subj: Token, s_start: int, cue_s: int) -> bool:
-        """An incise « …, a annoncé X » needs a clause before the comma (a finite verb outside a
-        relative clause) and a speaker-like X: not a date ("ce vendredi"), not "son forfait"."""
-        doc = self.doc
+    def _plausible_subject(self, subj: Token) -> bool:
+        """An inverted subject that can speak: a clitic, a name, a title, an organisation or a
+        person noun; not a date ("ce vendredi") nor a possessed thing ("son forfait")."""
         if subj.text.lower() in _CLITICS:
             return True
         f, lf = fold(subj.text), fold(subj.lemma_)
@@ -285,10 +284,18 @@ class FrenchQuoteRules:
         det = [c for c in subj.children if c.dep_ == "det"]
         if det and (fold(det[0].text) in ("son", "sa", "ses", "leur", "leurs", "mon", "ma", "mes", "notre", "nos")):
             return False
-        if not (subj.ent_type_ or subj.pos_ == "PROPN" or f in ROLE_NOUNS or lf in ROLE_NOUNS or f in ORG_NOUNS
-                or lf in ORG_NOUNS or f in ANON_NOUNS or lf in ANON_NOUNS or f in HUMAN_NOUNS or lf in HUMAN_NOUNS
-                or any(c.ent_type_ == "PER" for c in subj.subtree)):
+        return bool(subj.ent_type_ or subj.pos_ == "PROPN" or f in ROLE_NOUNS or lf in ROLE_NOUNS or f in ORG_NOUNS
+                    or lf in ORG_NOUNS or f in ANON_NOUNS or lf in ANON_NOUNS or f in HUMAN_NOUNS or lf in HUMAN_NOUNS
+                    or any(c.ent_type_ == "PER" for c in subj.subtree))
+
+    def _plausible_inverted(self, subj: Token, s_start: int, cue_s: int) -> bool:
+        """An incise « …, a annoncé X » needs a speaker-like X and a clause before the comma
+        (a finite verb outside a relative clause, or a quoted passage)."""
+        if not self._plausible_subject(subj):
             return False
+        if subj.text.lower() in _CLITICS:
+            return True
+        doc = self.doc
         for t in self.tokens_in(s_start, cue_s):
             if t.pos_ in ("VERB", "AUX") and "Fin" in t.morph.get("VerbForm") and not self.in_quote(t.idx):
                 before = [fold(x.text) for x in doc[max(0, t.i - 3) : t.i]]
@@ -440,7 +447,7 @@ class FrenchQuoteRules:
                 and (self.doc[v.i - 1].text == "," or fold(self.doc[v.i - 1].text) == "en"):
             s_start = self.sent_bounds(v)[0]
             prior = [r for r in self.out if s_start <= r.cue_start < v.idx and r.speaker]
-            if prior:  # "EDF précise que …, ajoutant que …"
+            if prior:  # "La société précise que …, ajoutant que …"
                 r = prior[-1]
                 return r.speaker, r.speaker_type, r.role
         subj = self.subject(v)
@@ -625,7 +632,7 @@ class FrenchQuoteRules:
             is_pron = head.pos_ == "PRON" and hf in ("lui", "elle", "eux", "elles")
             has_per = any(x.ent_type_ == "PER" for x in phrase)
             if f == "pour":
-                # "Pour elle, …" / "Pour Jacline Mouraud, …": a person's opinion
+                # "Pour elle, …" / "Pour Lucie Perrin, …": a person's opinion
                 if not (is_pron or (has_per and head.ent_type_ == "PER")) or k >= len(doc) or doc[k].text != ",":
                     continue
                 before = self.text[s_start : t.idx].strip()
@@ -693,7 +700,7 @@ class FrenchQuoteRules:
             for x in phrase:
                 if fold(x.text) in ORG_NOUNS or fold(x.text) in ANON_NOUNS:
                     return self.mentions.resolve(x)
-            # "selon les propos du directeur, Stéphane Brasseur, …": a name in apposition
+            # "selon les propos du directeur, Marc Aubert, …": a name in apposition
             nxt = phrase.end
             if nxt < len(self.doc) and self.doc[nxt].text == ",":
                 for x in self.doc[nxt + 1 : nxt + 6]:
@@ -761,7 +768,10 @@ class FrenchQuoteRules:
             # (b) cue before: X a déclaré : « … » / X : « … » / X a affirmé « … »
             if found is None:
                 found = self._cue_before(q, s_start, n_words, has_verb)
-            # (c) continuation of the previous speaker
+            # (c) an incise inside the marks: « A, a-t-il ajouté, B » is one quote
+            if found is None:
+                found = self._incise_inside(q, qtoks)
+            # (d) continuation of the previous speaker
             if found is None and (has_verb or n_words >= 6) and last_speaker is not None:
                 spk, where = last_speaker
                 para_gap = text[where:q.open].count("\n")
@@ -777,6 +787,28 @@ class FrenchQuoteRules:
             rq = self.add(q.start, q.end, "direct", spk, cue, cspan)
             if rq is not None and spk[0] is not None:
                 last_speaker = (spk, q.close)
+
+    def _incise_inside(self, q: QuoteSpan, qtoks: list[Token]):
+        """Speaker and cue of an incise set off by commas inside the marks (« A, dit-il, B »,
+        « A, a déclaré le maire. »): a reporting verb after a comma, its subject inverted, and
+        nothing but that subject before the next comma or the end of the quote."""
+        text = self.text
+        for t in qtoks:
+            if not self.is_speech(t) or not self.has_aux_or_finite(t):
+                continue
+            cs, ce, cue = self.verb_group(t)
+            if cs <= q.start or not text[q.start : cs].rstrip().endswith(","):
+                continue
+            subj = self.inverted_subject(t)
+            if subj is None or not self._plausible_subject(subj):
+                continue
+            comma = text.find(",", ce, q.end)
+            incise_end = q.end if comma < 0 else comma
+            if len(text[ce:incise_end].split()) > 8 or any(
+                    self.is_speech(x) for x in self.tokens_in(ce, incise_end) if x.i != subj.i):
+                continue
+            return self.speaker_from(subj), cue, (cs, ce)
+        return None
 
     def _speaker_at(self, pos: int):
         for r in self.out:

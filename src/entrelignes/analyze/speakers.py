@@ -30,6 +30,7 @@ from entrelignes.analyze.lexicon import (
     HONORIFICS,
     MASCULINE_HONORIFICS,
     ORG_NOUNS,
+    ROLE_HYPERNYMS,
     ROLE_NOUNS,
     ROLE_SYNONYMS,
     fold,
@@ -98,6 +99,7 @@ def role_keys(words: list[Token] | Span) -> frozenset[str]:
         f = fold(t.text)
         if f in ROLE_NOUNS:
             keys.add(f.rstrip("e") if f.endswith(("ee", "te")) and f[:-1] in ROLE_NOUNS else f)
+            keys.update(ROLE_HYPERNYMS.get(f, ()))
         elif t.pos_ == "ADJ":
             keys.add("adj:" + fold(t.lemma_ or t.text))
     return frozenset(keys)
@@ -115,6 +117,37 @@ def _gender_of_tokens(toks) -> str | None:
             g = t.morph.get("Gender")
             if g:
                 return "f" if g[0] == "Fem" else "m"
+    return None
+
+
+_ETRE = frozenset(fold(w) for w in "est sont était étaient été sera seront fut serait être".split())
+
+
+def _participle_gender(t: Token) -> str | None:
+    """A past participle's gender from its ending (the tagger's Gender is unreliable here):
+    "arrivée", "élue", "mise" are feminine; "arrivé", "élu", "mis" masculine."""
+    if "Part" not in t.morph.get("VerbForm") or "Past" not in t.morph.get("Tense"):
+        return None
+    word = fold(t.text).removesuffix("s")
+    return "f" if word.endswith("e") else "m"
+
+
+def _agreement_gender(ent: Span) -> str | None:
+    """The gender a name's agreeing words give it: a participle with être it is the subject of
+    ("Anne Roux est arrivée", "a été réélue") or one set beside it ("Anne Roux, élue du Var")."""
+    root = ent.root
+    if root.dep_ in ("nsubj", "nsubj:pass"):
+        head = root.head
+        if any(c.dep_ in ("aux:pass", "cop") or (c.dep_ == "aux:tense" and fold(c.text) in _ETRE)
+               for c in head.children):
+            g = _participle_gender(head)
+            if g:
+                return g
+    for c in root.children:
+        if c.dep_ in ("acl", "amod") and c.i >= ent.end:
+            g = _participle_gender(c)
+            if g:
+                return g
     return None
 
 
@@ -149,6 +182,8 @@ class Mentions:
                 gender = "m"
             if gender is None and role_toks:
                 gender = _gender_of_tokens(role_toks)
+            if gender is None:
+                gender = _agreement_gender(e)
             if gender is None:
                 gender = _first_name_gender(by_last.get(fold(toks[-1]), e.text))
             role = " ".join(t.text for t in role_toks).replace("' ", "'").strip(" ,") or None
