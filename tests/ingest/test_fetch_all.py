@@ -238,3 +238,49 @@ def test_cache_control_max_age_delays_the_next_poll(server, engine, tmp_path):
     fetch_all(engine, config, now=NOW)
     assert _source(engine, "C").next_poll_at == NOW + timedelta(seconds=7200)
     assert _source(engine, "N").next_poll_at == NOW + timedelta(seconds=900)  # never sooner than the interval
+
+
+def test_two_runs_meeting_the_same_new_item_both_succeed(server, engine, tmp_path, monkeypatch):
+    """Another run records the item between this run's lookup and its write: the insert of
+    the item's state must not fail (it did, with a primary key error, for the whole chunk)."""
+    from entrelignes.ingest import run as ingest_run
+
+    server.static("/feed.xml", rss([("Budget", "articles/budget.html")]), "application/rss+xml")
+    server.static("/articles/budget.html", article_html("Budget"))
+    config = make_config(tmp_path, SourceConfig(name="Le Journal", url=server.url("/feed.xml")))
+    original = ingest_run._Runner._article
+
+    async def racing(self, job, key, candidate):
+        result = await original(self, job, key, candidate)
+        with session_scope(engine) as session:  # the other run, committed first
+            session.add(FeedItemState(key=key, source_id=job.id, url=candidate.item.url, attempts=0, last_error="", first_seen_at=NOW))
+        return result
+
+    monkeypatch.setattr(ingest_run._Runner, "_article", racing)
+    report = fetch_all(engine, config, now=NOW)
+    assert (report.articles_new, report.errors) == (1, [])
+    with session_scope(engine) as session:
+        states = session.scalars(select(FeedItemState)).all()
+        assert len(states) == 1 and states[0].article_id is not None
+
+
+def test_feed_items_are_pruned_to_a_window_per_source(server, engine, tmp_path, monkeypatch):
+    from entrelignes.ingest import run as ingest_run
+    from entrelignes.store.sources import sync_config_sources
+
+    monkeypatch.setattr(ingest_run, "ITEMS_KEPT", 5)  # the window is then 10 x max_items = 20
+    server.static("/feed.xml", rss([("Budget", "articles/budget.html"), ("Écoles", "articles/ecoles.html")]), "application/rss+xml")
+    for name in ("budget", "ecoles"):
+        server.static(f"/articles/{name}.html", article_html(name))
+    config = make_config(tmp_path, SourceConfig(name="Le Journal", url=server.url("/feed.xml")), max_items=2)
+    with session_scope(engine) as session:
+        sync_config_sources(session, config.sources, url_of=config.source_url)
+        source_id = session.scalar(select(Source.id))
+        for n in range(30):  # items seen in earlier runs, the oldest first
+            session.add(FeedItemState(key=f"old{n:02d}", source_id=source_id, url=f"http://example.org/{n}", attempts=1,
+                                      last_error="", first_seen_at=NOW - timedelta(days=60 - n)))
+    assert fetch_all(engine, config, now=NOW).articles_new == 2
+    with session_scope(engine) as session:
+        keys = set(session.scalars(select(FeedItemState.key)))
+    assert len(keys) == 20
+    assert {f"old{n:02d}" for n in range(12, 30)} <= keys  # the 18 newest old ones and the 2 new ones

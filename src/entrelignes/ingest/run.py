@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, bindparam, case, or_, select, update
+from sqlalchemy import Engine, bindparam, case, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from entrelignes.config import Config
 from entrelignes.extract import ExtractionError, extract_page
@@ -43,6 +44,7 @@ MAX_ATTEMPTS = 3  # a page that failed this many times is not fetched again
 CHUNK = 100  # items written per transaction
 MAX_SITEMAPS = 3  # children of a sitemap index read per poll (the most recent ones)
 HEALTH_BATCH = 500  # poll outcomes written per statement
+ITEMS_KEPT = 1000  # feed_items rows kept per remote source (at least 10 x fetch.max_items), newest first
 
 _SUCCESS_UPDATE = (
     update(Source.__table__)
@@ -184,11 +186,28 @@ class _Runner:
         self._succeeded: list[dict[str, Any]] = []
         self._pending_keys: set[str] = set()
         self._failed: list[dict[str, Any]] = []
+        self._grown: set[int] = set()  # remote sources with new feed_items rows in this run
 
     def close(self) -> None:
         self.flush_known()
         self.flush_health()
+        self.prune_items()
         self._extractors.shutdown(wait=True)
+
+    def prune_items(self) -> None:
+        """Forget the oldest feed_items of the sources that grew, beyond a window far larger
+        than a feed: an item that long gone from its feed is not polled again, and if it came
+        back, a stored article would still be found by its key (only a failed page would be
+        tried again)."""
+        if not self._grown:
+            return
+        keep = max(ITEMS_KEPT, 10 * self.config.fetch.max_items)
+        c = FeedItemState.__table__.c
+        with session_scope(self.engine) as session:
+            for source_id in sorted(self._grown):
+                oldest = select(c.key).where(c.source_id == source_id).order_by(c.first_seen_at.desc(), c.key).offset(keep)
+                session.execute(delete(FeedItemState.__table__).where(c.key.in_(oldest)))
+        self._grown.clear()
 
     # --- one source ------------------------------------------------------------------------
 
@@ -364,16 +383,20 @@ class _Runner:
                 todo.append((key, candidate))
         results = await asyncio.gather(*(self._article(job, key, candidate) for key, candidate in todo))
         with session_scope(self.engine) as session:
+            new_items = [
+                {"key": key, "source_id": job.id, "url": candidate.item.url[:2000], "attempts": 0, "last_error": "", "first_seen_at": self.now}
+                for key, candidate in todo if not key.startswith("!")
+            ]
+            _insert_new_items(session, new_items)
+            if new_items and not job.is_file:  # an archive's items are bounded by the archive
+                self._grown.add(job.id)
             failures = 0
             for (key, candidate), (extracted, error, extraction_failed) in zip(todo, results):
                 if key.startswith("!"):
                     self.report.errors.append((candidate.item.url, f"{job.name}: {candidate.error}"))
                     failures += 1
                     continue
-                state = session.get(FeedItemState, key) or FeedItemState(
-                    key=key, source_id=job.id, url=candidate.item.url[:2000], attempts=0, last_error="", first_seen_at=self.now,
-                )
-                session.add(state)
+                state = session.get(FeedItemState, key)
                 state.last_attempt_at = self.now
                 if extracted is None:
                     state.attempts = (state.attempts or 0) + 1
@@ -548,6 +571,15 @@ class _Runner:
                 source.last_error = (note + ("; " + source.last_error if source.last_error else ""))[:2000]
             else:
                 source.last_error = f"moved permanently to {poll.moved_to}, which another source already follows"
+
+
+def _insert_new_items(session, rows: list[dict[str, Any]]) -> None:
+    """Add feed_items rows, leaving alone those already there: two runs at once (cron and the
+    web desk's "fetch now") may both meet a new item, and the second insert must not fail."""
+    if not rows:
+        return
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(FeedItemState.__table__).on_conflict_do_nothing(index_elements=["key"]), rows)
 
 
 @functools.lru_cache(maxsize=16_384)
