@@ -97,9 +97,28 @@ def sources_add(
             console.print(f"[red]{url!r} is neither a URL nor an existing file or folder.[/red]")
             raise typer.Exit(2)
         url = Path(url).resolve().as_uri()
+    elif url.lower().startswith(("http://", "https://")):
+        url, name = _feed_of(url, name, config)
     with session_scope(_engine(config)) as session:
         source = add_source(session, name=name or url, url=url, language=language, tags=tuple(tag or ()))
         console.print(f"Following {source.name} ({source.url}).")
+
+
+def _feed_of(url: str, name: str, config: Config) -> tuple[str, str]:
+    """The URL to follow and a default name: a home page's announced feed and its title."""
+    from entrelignes.ingest import find_feed
+    from entrelignes.ingest.feeds import FeedError
+    from entrelignes.ingest.fetcher import FetchError
+    from entrelignes.ingest.safety import UnsafeURL
+
+    try:
+        found = find_feed(url, config)
+    except (FetchError, FeedError, UnsafeURL) as error:  # the site may be down just now
+        console.print(f"Could not check {url} now ({error}); following it as given.", markup=False)
+        return url, name
+    if found.url != url:
+        console.print(f"{url} announces the feed {found.url}: following the feed.", markup=False)
+    return found.url, name or found.title
 
 
 @sources_app.command("list")

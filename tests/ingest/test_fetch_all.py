@@ -284,3 +284,23 @@ def test_feed_items_are_pruned_to_a_window_per_source(server, engine, tmp_path, 
         keys = set(session.scalars(select(FeedItemState.key)))
     assert len(keys) == 20
     assert {f"old{n:02d}" for n in range(12, 30)} <= keys  # the 18 newest old ones and the 2 new ones
+
+
+def test_sources_add_of_a_home_page_follows_its_feed(server, tmp_path):
+    from typer.testing import CliRunner
+
+    from entrelignes.cli import app
+
+    server.static("/", '<html><head><title>Le Journal</title><link rel="alternate" type="application/rss+xml" href="/rss.xml"></head><body>Accueil</body></html>')
+    server.static("/rss.xml", rss([("a", "a.html")], title="Le Journal — flux"), "application/rss+xml")
+    (tmp_path / "entrelignes.toml").write_text('data_dir = "data"\n')
+    config = ["--config", str(tmp_path / "entrelignes.toml")]
+    runner = CliRunner()
+    added = runner.invoke(app, ["sources", "add", server.url("/"), *config])
+    assert added.exit_code == 0, added.output
+    assert f"announces the feed {server.url('/rss.xml')}" in added.output
+    down = runner.invoke(app, ["sources", "add", server.url("/missing.xml"), "--name", "Later", *config])
+    assert down.exit_code == 0 and "following it as given" in down.output
+    listed = runner.invoke(app, ["sources", "export", *config]).output
+    assert f'xmlUrl="{server.url("/rss.xml")}"' in listed and 'text="Le Journal — flux"' in listed
+    assert f'xmlUrl="{server.url("/missing.xml")}"' in listed and 'text="Later"' in listed
