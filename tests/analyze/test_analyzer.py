@@ -332,3 +332,16 @@ def test_generic_title_links_to_the_specific_one(analyzer):
     a = analyzer.analyze("t", "", "Le procureur de Lyon, Nicolas Perrin, a ouvert une enquête. Trois suspects ont "
                          "été arrêtés dans la nuit. Le magistrat a précisé que l'enquête durerait plusieurs mois.", "fr")
     assert by_text(a, "l'enquête durerait plusieurs mois").speaker == "Nicolas Perrin"
+
+
+def test_an_acronym_speaks_under_its_full_name(analyzer):
+    a = analyzer.analyze("t", "", "Le Fonds monétaire international (FMI) publie son rapport annuel. "
+                         "Selon le FMI, la croissance ralentira l'an prochain.", "fr")
+    q = by_text(a, "la croissance ralentira")
+    assert (q.speaker, q.speaker_type) == ("Fonds monétaire international", "organization")
+
+
+def test_invitations_and_wishes_are_not_speech(analyzer):
+    a = analyzer.analyze("t", "", "Le chanteur était invité à un festival à Lyon, mais la mairie a annulé "
+                         "l'invitation. Les deux jeunes, qui souhaitaient rejoindre leurs amis, ont été arrêtés.", "fr")
+    assert a.quotes == []

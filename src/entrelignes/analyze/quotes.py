@@ -49,8 +49,8 @@ cependant toutefois néanmoins notamment par ailleurs d'ailleurs enfin même bie
 _INF_VERBS = frozenset(fold(w) for w in """
 appeler demander exiger accuser promettre menacer annoncer affirmer assurer dire declarer estimer nier
 reconnaitre recommander inviter exhorter sommer reclamer proposer prier conseiller ordonner supplier
-jurer avouer admettre reprocher implorer esperer souhaiter
-""".split())
+jurer avouer admettre reprocher implorer
+""".split())  # not "souhaiter / espérer" + infinitive: a wish to act ("souhaitaient partir") is not speech
 _DOC_NOUNS = frozenset(fold(w) for w in """
 informations information sondage étude rapport bilan enquête chiffres données article articles
 estimations estimation communiqué propos déclarations déclaration témoignages témoignage
@@ -550,8 +550,9 @@ class FrenchQuoteRules:
                     self.add(cs, ce, "indirect", self.speaker_of_verb(v), cue, (cue_s, cue_e))
                     continue
             # "appelle à la grève", "a appelé à un rassemblement": a call is reported speech
+            # (not in the passive: "était invité à un festival" names a guest, not a speaker)
             if lem in ("appeler", "inviter", "exhorter") and v.i + 2 < len(doc) and fold(doc[v.i + 1].text) in ("a", "au", "aux") \
-                    and doc[v.i + 1].pos_ == "ADP" and not self.in_quote(doc[v.i + 1].idx):
+                    and doc[v.i + 1].pos_ == "ADP" and not self.in_quote(doc[v.i + 1].idx) and not self.is_passive(v):
                 nxt = doc[v.i + 2] if fold(doc[v.i + 1].text) == "a" else doc[v.i + 1]
                 if nxt.pos_ in ("DET", "NOUN") and fold(doc[v.i + 1].text) == "a" or nxt.text.lower() in ("au", "aux"):
                     cs = doc[v.i + 2].idx if fold(doc[v.i + 1].text) == "a" else doc[v.i + 1].idx
@@ -696,7 +697,7 @@ class FrenchQuoteRules:
         if hf in _DOC_NOUNS:
             for e in self.mentions.ents:
                 if e.start >= phrase.start and e.end <= phrase.end and e.label_ in ("ORG",):
-                    return e.text, "organization", None
+                    return self.mentions.org_name(e.text), "organization", None
             for x in phrase:
                 if fold(x.text) in ORG_NOUNS or fold(x.text) in ANON_NOUNS:
                     return self.mentions.resolve(x)

@@ -151,6 +151,24 @@ def _agreement_gender(ent: Span) -> str | None:
     return None
 
 
+_NAME_LINKS = frozenset("de du des la le les l d et en pour sur aux au a".split())
+
+
+def _acronym_expansions(org_names: list[str]) -> dict[str, str]:
+    """Acronyms of the document's organisations mapped to the full names whose initials they
+    are: "FMI" -> "Fonds monétaire international" (linking words such as "de", "la" skipped)."""
+    acronyms = {clean(n) for n in org_names if n.isupper() and 2 <= len(n) <= 8 and n.isalpha()}
+    out: dict[str, str] = {}
+    for name in org_names:
+        words = [w for w in fold(clean(name)).replace("'", " ").replace("-", " ").split() if w not in _NAME_LINKS]
+        if len(words) < 2:
+            continue
+        initials = "".join(w[0] for w in words).upper()
+        if initials in acronyms and len(clean(name)) > len(out.get(initials, "")):
+            out[initials] = clean(name)
+    return out
+
+
 class Mentions:
     def __init__(self, doc: Doc, quoted: list[tuple[int, int]] | None = None) -> None:
         self.doc = doc
@@ -197,9 +215,10 @@ class Mentions:
         for p in self.persons:
             g, r, k = info[p.canonical]
             p.gender, p.role, p.role_keys = p.gender or g, p.role or r, k
+        self._expansions = _acronym_expansions([e.text for e in self.ents if e.label_ == "ORG"])
         for e in self.ents:
             if e.label_ == "ORG":
-                self.groups.append(Group(e.start_char, e.text, "organization"))
+                self.groups.append(Group(e.start_char, self.org_name(e.text), "organization"))
         # plural subjects / agents that are organisations or groups (antecedents of "ils"), and
         # unnamed people who act as subjects ("le coupable", "un témoin"), for "il" / "elle"
         self.humans: list[tuple[int, str]] = []
@@ -253,6 +272,11 @@ class Mentions:
                 if seg and any(fold(t.text) in ROLE_NOUNS for t in seg[:3]):
                     toks = seg
         return toks
+
+    def org_name(self, name: str) -> str:
+        """An organisation's most complete name in the document: "CPI" -> "Cour pénale internationale"."""
+        name = clean(name)
+        return self._expansions.get(name, name)
 
     def canonical(self, name: str) -> str:
         toks = _name_tokens(name)
@@ -333,7 +357,7 @@ class Mentions:
         if tok.pos_ == "NOUN" and head_f in ORG_NOUNS:
             for e in self.ents:
                 if e.start > tok.i and e.end <= span[1] and e.start - tok.i <= 4 and e.label_ != "LOC":
-                    return clean(e.text), "organization", None
+                    return self.org_name(e.text), "organization", None
             phrase = doc[span[0] : span[1]]
             if len([t for t in phrase if not t.is_punct]) <= 2 and head_f in _ANAPHORIC_ORG:
                 # "l'association", "le groupe": the latest organisation named before
@@ -348,12 +372,12 @@ class Mentions:
                 return clean(self.canonical(e.text)), "person", role
         if tok.ent_type_ in ("ORG", "LOC", "MISC") and tok.pos_ == "PROPN":
             ent = next((e for e in self.ents if e.start <= tok.i < e.end), None)
-            return clean(ent.text if ent else tok.text), "organization", None
+            return self.org_name(ent.text if ent else tok.text), "organization", None
         for e in self.ents:
             if e.start >= span[0] and e.end <= span[1] and e.label_ == "ORG":
                 if head_f in ANON_NOUNS and head_f not in ORG_NOUNS:
                     break
-                return clean(e.text), "organization", None
+                return self.org_name(e.text), "organization", None
         phrase = doc[span[0] : span[1]]
         text = phrase.text.strip(" ,")
         if head_f in ROLE_NOUNS or any(k in fold(text) for k in ROLE_SYNONYMS):
