@@ -240,3 +240,17 @@ def test_idle_connections_are_bounded_least_recently_used_first(server: FeedServ
         assert asyncio.run(run()) == (2, 3)
     finally:
         other.stop()
+
+
+def test_a_header_http_cannot_carry_is_a_clear_error_and_the_next_request_goes_through(server: FeedServer) -> None:
+    server.static("/feed.xml", FEED, "application/rss+xml")
+
+    async def run() -> tuple[str, int]:
+        async with Fetcher(FAST) as fetcher:
+            with pytest.raises(FetchError) as error:
+                await fetcher.fetch(server.url("/feed.xml"), etag='"v1\x00"')  # a corrupt stored ETag
+            fetched = await fetcher.fetch(server.url("/feed.xml"))
+        return error.value.reason, fetched.status
+
+    reason, status = asyncio.run(run())
+    assert reason.startswith("LocalProtocolError: cannot send this request: Illegal header value") and status == 200

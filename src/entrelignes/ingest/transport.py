@@ -175,6 +175,9 @@ class H11Transport(httpx.AsyncBaseTransport):
             event = await connection.next_event(request, timeouts.get("read"))
             while isinstance(event, h11.InformationalResponse):  # 100 Continue and the like
                 event = await connection.next_event(request, timeouts.get("read"))
+        except h11.LocalProtocolError as error:  # a header value HTTP cannot carry (an odd stored ETag)
+            connection.close()
+            raise httpx.LocalProtocolError(f"cannot send this request: {error}", request=request) from None
         except (httpx.ReadError, httpx.WriteError, _NoAnswer) as error:
             connection.close()
             unanswered = isinstance(error, _NoAnswer) or (http.their_state is h11.SEND_RESPONSE and not http.trailing_data[0])
