@@ -1,24 +1,200 @@
-"""Local documents for the file-based commands: plain text, HTML, and JSONL records.
+"""Documents in files, read one way for every command: plain text, HTML, JSONL records, CSV
+rows and WARC responses.
 
-`entrelignes analyze FILE...` reads these; each input gives documents or a clear error, and one
-bad input never stops the others.
+`read_records(stream, name)` is the one reader: it gives the documents a file holds, by its
+name's suffix, as `Record`s (title, text or raw HTML, URL, date, ...), a bad one as a Record with
+an `error`, and never extracts or analyses. `read_documents(path)` builds on it for
+`entrelignes analyze FILE...` (HTML extracted, ids required of records); `entrelignes backfill`
+(entrelignes.scale.archives) builds on it for archives, adding zip files, directories and
+stable ids. Each input gives documents or a clear error, and one bad input never stops the
+others. Extraction is imported only when needed: reading is cheap I/O (in a Ray reading task,
+say) and stays so.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Iterator
+import re
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from entrelignes.extract import ExtractionError, extract_page
+from typing import IO, TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from entrelignes.stories import StoryInput
 
-MAX_FILE_BYTES = 50_000_000
+TEXT_SUFFIXES = (".txt", ".text")
+HTML_SUFFIXES = (".html", ".htm")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+RECORD_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + WARC_SUFFIXES + (".jsonl", ".csv")
+MAX_DOCUMENT_BYTES = 20_000_000  # one text or page larger than this is not an article
+
+# fields accepted in JSONL records and CSV columns, first match wins
+ID_FIELDS = ("id", "article_id", "doc_id")
+TITLE_FIELDS = ("title", "headline")
+TEXT_FIELDS = ("text", "body", "content")
+URL_FIELDS = ("url", "article_source_link", "link", "source_url")
+DATE_FIELDS = ("published", "publish_date", "date", "published_at")
+OUTLET_FIELDS = ("outlet", "source", "site")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One document as a file holds it, before extraction.
+
+    `position`: 0 for a file that is one document, else the line, row or response number.
+    `id`: the id the record gives (a WARC response: its URL), "" when none.
+    `where`: the record's place in the file ("line:3", "row:2", the response number), "" for
+    a file that is one document. `html` is set instead of `text` for pages to extract."""
+
+    position: int
+    id: str = ""
+    where: str = ""
+    title: str = ""
+    text: str = ""
+    html: str = ""
+    url: str = ""
+    published: str = ""
+    language: str = ""
+    outlet: str = ""
+    error: str = ""
+
+
+def suffix_of(name: str) -> str:
+    """The suffix that says how a file is read (".warc.gz" whole), lower case."""
+    lower = name.lower()
+    for suffix in sorted(RECORD_SUFFIXES, key=len, reverse=True):
+        if lower.endswith(suffix):
+            return suffix
+    return Path(lower).suffix
+
+
+def decode_text(raw: bytes) -> str:
+    """Bytes of a text document as str, or a ValueError saying why they are not text."""
+    if b"\x00" in raw[:4096]:
+        raise ValueError("binary data, not text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8 text (byte {error.start})") from None
+
+
+def read_records(stream: IO[bytes], name: str) -> Iterator[Record]:
+    """The documents in one open file named `name`, in order: a JSONL file gives one per line,
+    a CSV one per row, a WARC one per HTML response, any other file one (HTML for .html/.htm,
+    text otherwise). Streamed: a file may be as large as you like."""
+    suffix = suffix_of(name)
+    try:
+        if suffix == ".jsonl":
+            yield from _jsonl(stream)
+        elif suffix == ".csv":
+            yield from _csv(stream)
+        elif suffix in WARC_SUFFIXES:
+            yield from _warc(stream)
+        else:
+            yield _single(stream, html=suffix in HTML_SUFFIXES)
+    except (OSError, csv.Error, UnicodeDecodeError) as error:
+        yield Record(0, error=f"unreadable: {error}")
+
+
+def _single(stream: IO[bytes], *, html: bool) -> Record:
+    raw = stream.read(MAX_DOCUMENT_BYTES + 1)
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        return Record(0, error=f"larger than {MAX_DOCUMENT_BYTES // 1_000_000} MB")
+    try:
+        content = decode_text(raw)
+    except ValueError as error:
+        return Record(0, error=str(error))
+    if html:
+        return Record(0, html=content)
+    return Record(0, title=content.strip().partition("\n")[0].strip(), text=content)  # the first line is the title
+
+
+def _first(record: dict, fields: Sequence[str]) -> str:
+    for name in fields:
+        value = record.get(name)
+        if value not in (None, ""):
+            return str(value)
+    return ""
+
+
+def _from_fields(position: int, where: str, record: dict) -> Record:
+    url = _first(record, URL_FIELDS)
+    fields = dict(
+        id=_first(record, ID_FIELDS), where=where, title=_first(record, TITLE_FIELDS), url=url,
+        published=_first(record, DATE_FIELDS)[:40], language=str(record.get("language") or ""),
+        outlet=_first(record, OUTLET_FIELDS) or (urlsplit(url).hostname or "" if url else ""),
+    )
+    text, html = _first(record, TEXT_FIELDS), str(record.get("html") or "")
+    if not text and not html:
+        return Record(position, error='missing "text" or "html"', **fields)
+    return Record(position, text=text, html="" if text else html, **fields)
+
+
+def _jsonl(stream: IO[bytes]) -> Iterator[Record]:
+    """{"id", "title", "text" or "html", "url", "published", "language", "outlet"} per line."""
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        where = f"line:{number}"
+        try:
+            record = json.loads(decode_text(line))
+            if not isinstance(record, dict):
+                raise ValueError("expected a JSON object")
+        except (ValueError, RecursionError) as error:
+            yield Record(number, where=where, error=str(error))
+            continue
+        yield _from_fields(number, where, record)
+
+
+def _csv(stream: IO[bytes]) -> Iterator[Record]:
+    """A header row, then id, title, text (or body), url, published, language, outlet."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    reader = csv.DictReader(io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline=""))
+    for number, record in enumerate(reader, start=1):
+        yield _from_fields(number, f"row:{number}", {k.strip().lower(): v for k, v in record.items() if k})
+
+
+def _warc(stream: IO[bytes]) -> Iterator[Record]:
+    """Each HTML response (status 2xx) of a WARC (or ARC) file, with its target URI and date."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    position = 0
+    try:
+        for record in ArchiveIterator(stream, arc2warc=True):
+            if record.rec_type != "response":
+                continue
+            position += 1
+            url = record.rec_headers.get_header("WARC-Target-URI") or ""
+            content_type = (record.http_headers.get_header("Content-Type") if record.http_headers else "") or ""
+            status = record.http_headers.get_statuscode() if record.http_headers else "200"
+            if "html" not in content_type.lower() or not str(status).startswith("2"):
+                continue
+            fields = dict(id=url, where=str(position), url=url, outlet=urlsplit(url).hostname or "",
+                          published=(record.rec_headers.get_header("WARC-Date") or "")[:10])
+            body = record.content_stream().read(MAX_DOCUMENT_BYTES + 1)
+            if len(body) > MAX_DOCUMENT_BYTES:
+                yield Record(position, error=f"larger than {MAX_DOCUMENT_BYTES // 1_000_000} MB", **fields)
+                continue
+            yield Record(position, html=_decode_html(body, content_type), **fields)
+    except ArchiveLoadFailed as error:
+        yield Record(position + 1, where=str(position + 1), error=f"broken WARC record: {error}")
+
+
+def _decode_html(body: bytes, content_type: str) -> str:
+    found = re.search(r"charset=([\w-]+)", content_type, re.I)
+    for encoding in ([found.group(1)] if found else []) + ["utf-8"]:
+        try:
+            return body.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("cp1252", errors="replace")
 
 
 @dataclass(frozen=True)
@@ -35,64 +211,33 @@ class DocumentError:
     reason: str
 
 
-def decode_text(raw: bytes) -> str:
-    """Bytes of a text document as str, or a ValueError saying why they are not text."""
-    if b"\x00" in raw[:4096]:
-        raise ValueError("binary data, not text")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"not UTF-8 text (byte {error.start})") from None
-
-
-def _from_html(html: str, id_: str, url: str = "") -> Document:
-    extracted = extract_page(html, url or f"file:{id_}")
-    return Document(id_, extracted.title, extracted.text, extracted.language)
-
-
-def _from_record(record: object, where: str) -> Document:
-    if not isinstance(record, dict):
-        raise ValueError("expected a JSON object")
-    id_ = record.get("id")
-    if not isinstance(id_, (str, int)) or isinstance(id_, bool):
-        raise ValueError('missing "id" (a string or a number)')
-    title, language = str(record.get("title") or ""), str(record.get("language") or "")
-    if isinstance(record.get("text"), str):
-        return Document(str(id_), title, record["text"], language)
-    if isinstance(record.get("html"), str):
-        document = _from_html(record["html"], str(id_), str(record.get("url") or ""))
-        return Document(document.id, title or document.title, document.text, language or document.language)
-    raise ValueError('missing "text" or "html"')
-
-
 def read_documents(path: Path) -> Iterator[Document | DocumentError]:
-    """The documents in one file: a JSONL file gives one per line, an HTML or text file one."""
+    """The documents in one file, ready to analyse: HTML extracted; a record (JSONL line, CSV
+    row) must give its id, a file that is one document is named by its file name."""
+    from entrelignes.extract import ExtractionError, extract_page
+
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            yield DocumentError(str(path), f"file larger than {MAX_FILE_BYTES // 1_000_000} MB")
-            return
-        content = decode_text(path.read_bytes())
-    except (OSError, ValueError) as error:
+        stream = path.open("rb")
+    except OSError as error:
         yield DocumentError(str(path), str(error))
         return
-    if path.suffix == ".jsonl":
-        for number, line in enumerate(content.splitlines(), start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                yield _from_record(json.loads(line), where)
-            except (ValueError, ExtractionError) as error:
-                yield DocumentError(where, str(error))
-        return
-    try:
-        if path.suffix.lower() in (".html", ".htm"):
-            yield _from_html(content, path.stem)
-        else:
-            title, _, _ = content.strip().partition("\n")
-            yield Document(path.stem, title.strip(), content)
-    except ExtractionError as error:
-        yield DocumentError(str(path), str(error))
+    with stream:
+        for record in read_records(stream, path.name):
+            where = f"{path}:{record.position}" if record.position else str(path)
+            id_ = record.id if record.position else path.stem
+            if record.error:
+                yield DocumentError(where, record.error)
+            elif not id_:
+                yield DocumentError(where, 'missing "id" (a string or a number)')
+            elif record.html and not record.text:
+                try:
+                    page = extract_page(record.html, record.url or f"file:{id_}")
+                except ExtractionError as error:
+                    yield DocumentError(where, str(error))
+                    continue
+                yield Document(id_, record.title or page.title, page.text, record.language or page.language)
+            else:
+                yield Document(id_, record.title, record.text, record.language)
 
 
 def read_story_inputs(path: Path) -> list[StoryInput]:

@@ -66,6 +66,10 @@ class ParquetSink:
         self.path = Path(path)
         self.stories_path = Path(f"{self.path}.stories")
 
+    def prepare(self) -> None:
+        """In a worker, before its first batch: the Parquet writer imported (a fixed cost)."""
+        import pyarrow.parquet  # noqa: F401
+
     def done(self) -> set[str]:
         self.path.mkdir(parents=True, exist_ok=True)
         return set(_dataset(self.path).to_table(columns=["article_id"]).column("article_id").to_pylist())
@@ -162,6 +166,13 @@ class StoreSink:
 
             self._engine = create_store_engine(self.url)
         return self._engine
+
+    def prepare(self) -> None:
+        """In a worker, before its first batch: connected, the store's queries imported."""
+        from entrelignes.store import articles  # noqa: F401
+
+        with self.engine.connect():
+            pass
 
     def done(self) -> set[str]:
         from sqlalchemy import select

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 # the columns of a result row, in order
@@ -78,22 +78,17 @@ def analyzer_for(models: dict[str, str] | None):
 
 
 class BatchWorker:
-    """Extract and analyse batches of raw documents with models loaded once.
+    """Extract and analyse batches of raw documents with models loaded once."""
 
-    `skip`: article ids already done (a rerun); those documents give no row at all."""
-
-    def __init__(self, models: dict[str, str] | None = None, skip: Iterable[str] = ()) -> None:
+    def __init__(self, models: dict[str, str] | None = None) -> None:
         one_thread()
         self.analyzer = analyzer_for(models)
         one_thread()
-        self.skip = frozenset(skip)
 
     def __call__(self, batch: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         prepared: list[dict[str, Any]] = []
         rows: list[dict[str, Any] | None] = []
         for raw in batch:
-            if raw.get("article_id") in self.skip:
-                continue
             if raw.get("error"):
                 rows.append(error_row(raw, "read", str(raw["error"])))
                 continue
@@ -143,9 +138,10 @@ class BackfillWorker:
     """One worker of a backfill: analyses a batch, writes its results to `sink` (the output,
     opened in this process), and returns the batch's summary."""
 
-    def __init__(self, models: dict[str, str] | None, sink, skip: Iterable[str] = ()) -> None:
-        self.analyse = BatchWorker(models, skip)
+    def __init__(self, models: dict[str, str] | None, sink) -> None:
+        self.analyse = BatchWorker(models)
         self.sink = sink
+        sink.prepare()  # fixed costs now, as the models, not in the first batch
 
     def __call__(self, batch: Sequence[dict[str, Any]]) -> dict[str, Any]:
         cpu = time.process_time()
