@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -254,3 +256,38 @@ def test_a_header_http_cannot_carry_is_a_clear_error_and_the_next_request_goes_t
 
     reason, status = asyncio.run(run())
     assert reason.startswith("LocalProtocolError: cannot send this request: Illegal header value") and status == 200
+
+
+TLS = Path(__file__).parent / "tls"  # a self-signed certificate for localhost and 127.0.0.1, for these tests only
+
+
+def test_tls_is_verified_and_its_connections_kept_alive() -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                body = FEED.encode()
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def run() -> tuple[str, list[int], int]:
+        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server_tls.load_cert_chain(TLS / "localhost.pem", TLS / "localhost-key.pem")
+        listener = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=server_tls)
+        url = f"https://localhost:{listener.sockets[0].getsockname()[1]}/feed.xml"
+        try:
+            async with Fetcher(FAST) as fetcher:  # the system's certificate store: not this one
+                with pytest.raises(FetchError) as refused:
+                    await fetcher.fetch(url)
+            trusting = H11Transport(ssl_context=ssl.create_default_context(cafile=str(TLS / "localhost.pem")))
+            async with Fetcher(FAST, transport=trusting) as fetcher:
+                statuses = [(await fetcher.fetch(url)).status for _ in range(2)]
+            return refused.value.reason, statuses, trusting.connections_opened
+        finally:
+            listener.close()
+
+    reason, statuses, opened = asyncio.run(run())
+    assert reason.startswith("TLS error: ") and "certificate verify failed" in reason
+    assert statuses == [200, 200] and opened == 1
