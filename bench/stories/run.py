@@ -121,13 +121,18 @@ def reference_average_linkage(day: list[StoryInput], corpus: list[StoryInput], s
     return best
 
 
-def quality(gold_path: Path = GOLD) -> dict:
+def _dev_inputs(gold_path: Path) -> tuple:
+    """The scorer, the gold, every article, the day's articles, and the stream up to the day's end."""
     scorer = load_scorer()
     gold = load_gold(scorer, gold_path)
     articles = load_articles()
     day = sorted((a for a in articles if a.id in gold), key=lambda a: (a.published, a.id))
     end = max(a.published for a in day)
-    stream = [a for a in articles if a.published <= end]
+    return scorer, gold, articles, day, [a for a in articles if a.published <= end]
+
+
+def quality(gold_path: Path = GOLD) -> dict:
+    scorer, gold, articles, day, stream = _dev_inputs(gold_path)
     out = {"articles_in_day": len(day), "articles_in_stream": len(stream)}
     t = time.perf_counter()
     pred = cluster(stream)
@@ -137,25 +142,70 @@ def quality(gold_path: Path = GOLD) -> dict:
     return out
 
 
-SENSITIVITY_THRESHOLDS = [round(0.15 + 0.01 * i, 2) for i in range(17)]  # 0.15 .. 0.31
+# One parameter at a time, the others at their defaults: does the chosen value sit on a plateau?
+SWEEPS: dict[str, list] = {
+    "threshold": [round(0.15 + 0.01 * i, 2) for i in range(17)],  # 0.15 .. 0.31
+    "prefix": [0, 5, 6, 7, 8],
+    "max_words": [50, 75, 100, 150, 200, 0],
+    "lead_words": [0, 15, 30, 60],
+    "name_weight_same": [0.0, 0.01, 0.02, 0.03, 0.04],
+    "time_scale": [timedelta(hours=24), timedelta(hours=72), timedelta(days=7)],
+    "df_half_life": [timedelta(days=7), timedelta(days=30), timedelta(days=90), None],
+}
+RESAMPLES = 200  # random subsets of the gold stories
+SUBSET = 0.8  # share of the gold stories in each subset
 
 
-def sensitivity(gold_path: Path = GOLD) -> list[dict]:
-    """Pairwise and BCubed F1 (stream context and day alone) across the join threshold, all other
-    parameters at their defaults: whether the chosen value sits on a plateau or on a spike."""
-    scorer = load_scorer()
-    gold = load_gold(scorer, gold_path)
-    articles = load_articles()
-    day = sorted((a for a in articles if a.id in gold), key=lambda a: (a.published, a.id))
-    end = max(a.published for a in day)
-    stream = [a for a in articles if a.published <= end]
-    rows = []
-    for threshold in SENSITIVITY_THRESHOLDS:
-        params = replace(ClusterParams(), threshold=threshold)
-        on_stream = score(scorer, gold, cluster(stream, params=params))
-        on_day = score(scorer, gold, cluster(day, params=params))
-        rows.append({"threshold": threshold, "stream": on_stream, "day_only": on_day})
-    return rows
+def sensitivity(gold_path: Path = GOLD) -> dict:
+    """Pairwise and BCubed F1 (stream context and day alone) across each swept parameter.
+
+    For the threshold, two checks of how far the dev day's optimum can be trusted, on random
+    subsets of the gold stories (the clusterer runs once per value; only the scoring changes):
+    - `interval`: 5th-95th percentile of stream pairwise F1 over subsets of 80% of the stories;
+    - `split_half`: the stories cut in two halves at random, the threshold chosen on one half
+      (best pairwise F1), scored on the other: which thresholds get chosen, and what the held-out
+      half scores with them against its own best.
+    """
+    scorer, gold, _, day, stream = _dev_inputs(gold_path)
+    out: dict = {"sweeps": {}}
+    predictions: dict[float, dict[str, str]] = {}
+    for name, values in SWEEPS.items():
+        rows = []
+        for value in values:
+            params = replace(ClusterParams(), **{name: value})
+            on_stream = cluster(stream, params=params)
+            if name == "threshold":
+                predictions[value] = on_stream
+            rows.append({"value": str(value), "stream": score(scorer, gold, on_stream), "day_only": score(scorer, gold, cluster(day, params=params))})
+        out["sweeps"][name] = rows
+
+    rng = random.Random(5)
+    stories = sorted(set(gold.values()))
+    interval = {t: [] for t in predictions}
+    chosen, held_out, held_out_best = [], [], []
+    for _ in range(RESAMPLES):
+        subset = set(rng.sample(stories, int(SUBSET * len(stories))))
+        sub_gold = {a: s for a, s in gold.items() if s in subset}
+        for t, pred in predictions.items():
+            interval[t].append(scorer.pairwise(sub_gold, pred)[2])
+        half = set(rng.sample(stories, len(stories) // 2))
+        tune = {a: s for a, s in gold.items() if s in half}
+        test = {a: s for a, s in gold.items() if s not in half}
+        tuned = max(predictions, key=lambda t: (scorer.pairwise(tune, predictions[t])[2], -abs(t - ClusterParams().threshold)))
+        on_test = {t: scorer.pairwise(test, pred)[2] for t, pred in predictions.items()}
+        chosen.append(tuned)
+        held_out.append(on_test[tuned])
+        held_out_best.append(max(on_test.values()))
+    for row in out["sweeps"]["threshold"]:
+        values = sorted(interval[float(row["value"])])
+        row["stream"]["pairwise_F1_interval"] = [round(values[len(values) // 20], 4), round(values[-len(values) // 20 - 1], 4)]
+    out["split_half"] = {
+        "resamples": RESAMPLES,
+        "chosen_thresholds": {str(t): chosen.count(t) for t in sorted(set(chosen))},
+        "held_out_pairwise_F1_mean": round(sum(held_out) / len(held_out), 4),
+        "held_out_best_pairwise_F1_mean": round(sum(held_out_best) / len(held_out_best), 4),
+    }
+    return out
 
 
 def synthetic_stream(articles: list[StoryInput], n: int, per_day: int = 200, seed: int = 7) -> Iterator[StoryInput]:
@@ -209,9 +259,17 @@ def _speed_worker(n: int, queue) -> None:
         peak_window = max(peak_window, clusterer.open_articles)
         if (i + 1) % max(1, n // 20) == 0:
             rss_samples.append(round(_rss_mb() - rss_before, 1))
+    t = time.perf_counter()
+    state = clusterer.to_state()  # what the pipeline saves at the end of each run
+    save_seconds = time.perf_counter() - t
+    t = time.perf_counter()
+    StoryClusterer.from_state(state)
+    load_seconds = time.perf_counter() - t
     queue.put(
         {
             "articles": n,
+            "saved_state": {"bytes": len(state), "open_articles": clusterer.open_articles, "save_seconds": round(save_seconds, 3),
+                            "load_seconds": round(load_seconds, 3)},
             "seconds": round(wall, 2),
             "cpu_seconds": round(cpu, 2),
             "articles_per_second": round(n / wall, 1),
@@ -260,19 +318,25 @@ def _in_child(target, *args) -> dict:
     return result
 
 
-def _print_sensitivity(rows: list[dict]) -> None:
-    print("threshold sweep (pairwise F1 / BCubed F1): stream | day alone")
-    for row in rows:
-        s, d = row["stream"], row["day_only"]
-        print(f"  {row['threshold']:.2f}  {s['pairwise']['F1']:.3f} / {s['bcubed']['F1']:.3f} | "
-              f"{d['pairwise']['F1']:.3f} / {d['bcubed']['F1']:.3f}")
+def _print_sensitivity(result: dict) -> None:
+    for name, rows in result["sweeps"].items():
+        print(f"{name}: pairwise F1 / BCubed F1, stream | day alone")
+        for row in rows:
+            s, d = row["stream"], row["day_only"]
+            spread = s.get("pairwise_F1_interval")
+            spread_text = f" (80% subsets: {spread[0]:.3f}-{spread[1]:.3f})" if spread else ""
+            print(f"  {row['value']:>16s}  {s['pairwise']['F1']:.3f} / {s['bcubed']['F1']:.3f}{spread_text} | "
+                  f"{d['pairwise']['F1']:.3f} / {d['bcubed']['F1']:.3f}")
+    half = result["split_half"]
+    print(f"threshold tuned on half the stories, {half['resamples']} times: chosen {half['chosen_thresholds']}; "
+          f"other half scores {half['held_out_pairwise_F1_mean']:.3f} (its own best {half['held_out_best_pairwise_F1_mean']:.3f})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="scale runs of 1,000 and 10,000 only")
     parser.add_argument("--gold", type=Path, default=GOLD, help="gold clusters of another day, same format")
-    parser.add_argument("--sensitivity-only", action="store_true", help="only the threshold sweep, printed")
+    parser.add_argument("--sensitivity-only", action="store_true", help="only the parameter sweeps, printed")
     args = parser.parse_args()
     if not (DATA / "NewsArticles.zip").exists() or not GOLD.exists():
         print(f"skipped: {DATA} not found (the benchmark reads ../shared/eval relative to the repo)")
@@ -309,6 +373,9 @@ def main() -> None:
         print(f"synthetic {n}: {r['articles_per_second']}/s wall, {r['cpu_ms_per_article']} ms CPU/article, "
               f"peak window {r['peak_open_articles']} articles, RSS {r['rss_before_mb']} MB before, "
               f"+{r['rss_growth_mb'][-1]} MB at the end (max +{max(r['rss_growth_mb'])}), peak {r['peak_rss_mb']} MB")
+        state = r["saved_state"]
+        print(f"  saved state at the end: {state['bytes'] / 2**20:.1f} MB for {state['open_articles']} open articles, "
+              f"saved in {state['save_seconds']} s, loaded in {state['load_seconds']} s")
     print(f"CPU time per article at {large} / at {small}: {ratio:.2f}x  -> {RESULTS.relative_to(ROOT)}")
 
 

@@ -97,9 +97,6 @@ class ClusterParams:
     lead_weight: float = 1.0  # ... count this much extra (news put the event first)
     max_words: int = 100  # only the first N content words of the text count (0: all)
     merge: bool = True  # an article close to two open stories may merge them
-    split: bool = True  # a story whose members fall into two groups may split in two
-    split_ratio: float = 0.5  # ... when the groups are on average less than this x threshold alike
-    split_min: int = 2  # ... and each holds at least this many members
     title_sim_weight: float = 0.0  # weight of the title-only cosine in the pair similarity
     entity_weight: float = 0.1  # weight of the shared-entity cosine (when entities are given)
     time_scale: timedelta = timedelta(hours=72)  # similarity halves at this distance
@@ -121,6 +118,9 @@ class ClusterParams:
     max_vocabulary: int = 300_000  # document-frequency table pruned past this size
     idf_offset: float = 1.0  # added to every idf (1.0 = scikit-learn's smooth idf)
     df_half_life: timedelta | None = timedelta(days=30)  # document frequencies forget at this rate
+    split: bool = True  # a story whose members fall into two groups may split in two
+    split_ratio: float = 0.5  # ... when the groups are on average less than this x threshold alike
+    split_min: int = 2  # ... and each holds at least this many members
 
 
 @dataclass
@@ -722,7 +722,7 @@ class StoryClusterer:
             others = [sim[k][j] for j in range(n) if j != k and side[j] == group]
             return sum(others) / len(others) if others else 0.0
 
-        for _ in range(10):
+        for _ in range(10):  # settles in two or three rounds; bounded should it oscillate
             moved = False
             for k in range(n):
                 if sum(1 for s in side if s == side[k]) == 1:
