@@ -113,6 +113,8 @@ class _Body(httpx.AsyncByteStream):
                 yield bytes(event.data)
             elif isinstance(event, h11.EndOfMessage):
                 self._complete = True
+            else:  # h11 ends a body with EndOfMessage or an error: anything else is a broken stream
+                raise httpx.RemoteProtocolError(f"unexpected {type(event).__name__} in a response body", request=self._request)
 
     async def aclose(self) -> None:
         if not self._closed:
@@ -125,7 +127,7 @@ class _Body(httpx.AsyncByteStream):
         try:
             while True:
                 event = self._connection.http.next_event()
-                if event is h11.NEED_DATA or not isinstance(event, h11.Data):
+                if not isinstance(event, h11.Data):  # NEED_DATA: the rest is still on its way
                     return isinstance(event, h11.EndOfMessage)
         except h11.RemoteProtocolError:
             return False
@@ -165,13 +167,12 @@ class H11Transport(httpx.AsyncBaseTransport):
     async def _exchange(self, connection: _Connection, request: httpx.Request, timeouts: dict) -> httpx.Response:
         http = connection.http
         try:
-            head = http.send(h11.Request(method=request.method, target=request.url.raw_path, headers=request.headers.raw))
-            if request.method not in _RESENDABLE:
-                await self._write(connection, head, request, timeouts.get("write"))
-                head = b""
-                async for chunk in request.stream:
-                    await self._write(connection, http.send(h11.Data(data=chunk)), request, timeouts.get("write"))
-            await self._write(connection, head + http.send(h11.EndOfMessage()), request, timeouts.get("write"))
+            parts = [http.send(h11.Request(method=request.method, target=request.url.raw_path, headers=request.headers.raw))]
+            async for chunk in request.stream:  # the fetcher's GETs have none: one write per request
+                if chunk:
+                    parts.append(http.send(h11.Data(data=chunk)))
+            parts.append(http.send(h11.EndOfMessage()))
+            await self._write(connection, b"".join(parts), request, timeouts.get("write"))
             event = await connection.next_event(request, timeouts.get("read"))
             while isinstance(event, h11.InformationalResponse):  # 100 Continue and the like
                 event = await connection.next_event(request, timeouts.get("read"))
@@ -196,8 +197,6 @@ class H11Transport(httpx.AsyncBaseTransport):
 
     @staticmethod
     async def _write(connection: _Connection, data: bytes, request: httpx.Request, timeout: float | None) -> None:
-        if not data:
-            return
         try:
             connection.writer.write(data)
             if connection.writer.transport.get_write_buffer_size():  # not all sent at once: wait, bounded
