@@ -33,7 +33,7 @@ _PRONOUN = r"(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]l|[Ee]lle|[Ii]ls|[Ee]lles)"
 _PLURAL_SOURCE = r"[A-Z][a-z]+s(?:\s+(?:who|close|familiar|with|from|in|at)\s[^,.;:\"“”«»]{1,70}?)?(?=\s+(?:(?:has|had|have)\s+)?" + _VERB + r"\b)"
 # a speaker phrase: a name (with an apposition ", a nurse,"), a described source, or a pronoun
 _SPEAKER = (rf"(?:{_PLURAL_SOURCE}|{_NAME}(?:,\s+(?:a|an|the)\s+[^,.;:\"“”«»]{{1,60}},)?"
-            rf"|{_DET}\s+[^,.;:\"“”«»]{{1,80}}?|{_PRONOUN})")
+            rf"|{_DET}(?:\s+[^\s,.;:\"“”«»]+){{1,8}}?|{_PRONOUN})")
 _AUX = r"(?:(?:has|had|have|a|ont|avait)\s+)?"
 # what may sit between a reporting verb and its content: an addressee, a medium, a day
 _ADDRESSEE = r"(?:(?:(?<=told)|(?<=tell)|(?<=tells))\s+(?:reporters|journalists|the\s+\w+(?:\s+\w+)?|[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*){0,3}|him|her|them|us|me))"
@@ -49,10 +49,14 @@ _AFTER_SPEAKER_FIRST = re.compile(  # "…," the mayor told the council / "…,"
 _BEFORE = re.compile(  # Jane Doe said in a statement: "…" / Tom Baker told reporters: "…"
     rf"(?P<who>{_SPEAKER})\s+{_AUX}(?P<verb>{_VERB}){_ADDRESSEE}?{_MEDIUM}?{_WHEN}?\s*[:,]?\s*$")
 _INDIRECT = re.compile(  # Helen Carter said (in a statement) (that) the vote would be delayed.
-    rf"(?P<who>{_SPEAKER})\s+{_AUX}(?P<verb>{_VERB}){_ADDRESSEE}?{_MEDIUM}?{_WHEN}?,?\s+(?:that\s+)?"
+    rf"(?P<who>{_SPEAKER})\s+{_AUX}(?P<verb>{_VERB}){_ADDRESSEE}?{_MEDIUM}?{_WHEN}?,?\s+(?P<that>that\s+)?"
     rf"(?P<content>[^\"“”«»:][^:]*)$")  # not "said in a statement: “…”", a direct quote
 _ACCORDING_FIRST = re.compile(r"(?P<cue>[Aa]ccording\s+to|[Ss]elon|[Dd]'après|[Ss]egún|[Ll]aut)\s+(?P<who>[^,.;]{2,80}?)\s*,\s*")
 _ACCORDING_LAST = re.compile(r",\s*(?P<cue>according\s+to|selon|d'après|según|laut)\s+(?P<who>[^,.;]{2,80}?)\s*[.!]?$")
+# verbs whose content clause may come without "that" ("she said the vote …"); the others need it
+# ("asked three experts to …" is not reported content)
+_BARE_CLAUSE_VERBS = frozenset("said says told tells added adds wrote writes".split())
+_FIRST_PERSON = frozenset("i we you me us".split())
 _AGENTLESS = re.compile(r"(?P<cue>[Ii]t\s+(?:was|has\s+been|is)\s+(?:announced|reported|said|claimed|understood|learned))"
                         rf"{_WHEN}?,?\s+(?:that\s+)?(?P<content>.+)")
 
@@ -69,9 +73,10 @@ _TITLED = re.compile(rf"\b(?P<title1>(?i:{_TITLE_ALT}))\s+(?P<name1>{_NAME})"
 _ANON_WORDS = re.compile(r"\b(?:sources?|officials?|witness(?:es)?|residents?|person|people|diplomats?|insiders?|"
                          r"aides?|analysts?|experts?|anonymity|unnamed|familiar|close\s+to|employees?|staff|"
                          r"neighbou?rs?|témoins?|habitants?|responsables?|proches?)\b", re.I)
-_ORG_WORDS = re.compile(r"\b(?:ministry|police|government|office|agency|council|court|company|inc|corp|ltd|party|"
+_ORG_WORDS = re.compile(r"\b(?:ministry|police|authorities|government|office|agency|council|court|company|inc|corp|ltd|party|"
                         r"department|army|university|association|union|bank|commission|committee|embassy|"
-                        r"institute|foundation|group|ministère|gouvernement|préfecture|mairie)\b", re.I)
+                        r"institute|foundation|group|news|times|post|press|journal|herald|tribune|daily|radio|television|"
+                        r"ministère|gouvernement|préfecture|mairie)\b", re.I)
 _PRONOUNS = {"he": "person", "she": "person", "il": "person", "elle": "person", "they": "group", "ils": "group", "elles": "group"}
 
 
@@ -120,10 +125,11 @@ class _Speakers:
             return name, "person", role
         # a described source: "the mayor", "a source close to the talks", "the ministry";
         # a capitalised name after the article ("The United States") is an organisation
-        if phrase.split()[1][:1].isupper():
+        words = phrase.split()
+        if len(words) > 1 and words[1][:1].isupper():
             self.last_group = (phrase, "organization")
             return phrase, "organization", None
-        head_words = [fold(w) for w in phrase.split()[1:4]]
+        head_words = [fold(w) for w in words[1:4]]
         for w in head_words:
             if w in self.titles:
                 return self.titles[w], "person", w
@@ -155,6 +161,8 @@ def fallback_quotes(text: str) -> list[RawQuote]:
 
     def add(s: int, e: int, kind: str, who: str | None, cue: str, cue_span: tuple[int, int]) -> None:
         s, e = _strip(text, s, e)
+        if who and _FIRST_PERSON & {fold(w) for w in who.split()}:
+            return  # "I told her …": an interviewee's own story, inside a longer quote
         if e - s < 3 or any(r.start <= s < r.end or s <= r.start < e for r in out):
             return
         speaker, speaker_type, role = speakers.resolve(who)
@@ -219,6 +227,6 @@ def _indirect(text: str, sentence: tuple[int, int], add) -> None:
         add(s, s + m.start(), "indirect", m.group("who"), m.group("cue"), (s + m.start("cue"), s + m.end("who")))
         return
     m = _INDIRECT.match(body)
-    if m and len(m.group("content").split()) >= 3:
+    if m and len(m.group("content").split()) >= 3 and (m.group("that") or m.group("verb") in _BARE_CLAUSE_VERBS):
         add(s + m.start("content"), e, "indirect", m.group("who"), m.group("verb"),
             (s + m.start("verb"), s + m.end("verb")))

@@ -219,11 +219,11 @@ OUTLET_PHRASES = (
 
 # English reporting verbs (for the no-model fallback and English pipelines).
 EN_SPEECH = frozenset("""
-said says say told tells tell added adds stated states declared declares announced announces
-explained explains claimed claims argued argues insisted insists warned warns noted notes
+said says told tells added adds stated declared declares announced announces
+explained explains claimed argued argues insisted insists warned warns noted
 asked asks replied replies wrote writes confirmed confirms denied denies admitted admits
-estimated estimates predicted predicts promised promises reported reports
-""".split())
+estimated predicted predicts promised reported
+""".split())  # not "states", "claims", "notes", "reports" …: as often plural nouns
 
 # Reporting verbs used by the no-model fallback for other languages (best effort).
 OTHER_SPEECH = frozenset(fold(w) for w in """
