@@ -4,7 +4,7 @@
 
 Reads ../shared (relative to the repo root):
 - eval/quotes-fr/dev.jsonl + eval/score_quotes.py: quote F1 (lenient / strict), speaker and
-  speaker-type accuracy, scored by the shared scorer;
+  speaker-type accuracy, scored by the shared scorer, on the whole set and on each half;
 - corpus/wikinews-fr/**/*.txt + .ann: exact-span entity P/R/F1 per type (PER/ORG/LOC vs the
   WiNER Person/Organization/Location annotations), on the part of each text that boilerplate
   removal left untouched (its common prefix with the file);
@@ -23,6 +23,7 @@ import json
 import os
 import resource
 import sys
+import tempfile
 import time
 from collections import Counter
 from contextlib import redirect_stdout
@@ -41,24 +42,34 @@ BASELINE = {"lenient_F1": 0.580, "strict_F1": 0.455, "speaker_acc": 0.406, "type
 
 
 def score_quotes(analyzer: Analyzer, out_dir: Path) -> dict:
+    """Scores on the whole dev set and on its first and second halves (a two-fold check: a rule
+    that helps one half and hurts the other is fitted to its articles)."""
     gold_path = SHARED / "eval" / "quotes-fr" / "dev.jsonl"
-    scorer = SHARED / "eval" / "score_quotes.py"
-    gold = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    pred_path = out_dir / "analysis-dev-pred.jsonl"
-    with pred_path.open("w", encoding="utf-8") as out:
-        for g in gold:
-            text = (SHARED / "corpus" / "wikinews-fr" / g["file"]).read_text(encoding="utf-8")
-            a = analyzer.analyze(g["file"], text.split("\n", 1)[0], text, "fr")
-            d = to_dict(a)
-            d["file"] = g["file"]
-            out.write(json.dumps(d, ensure_ascii=False) + "\n")
-    spec = importlib.util.spec_from_file_location("score_quotes", scorer)
+    spec = importlib.util.spec_from_file_location("score_quotes", SHARED / "eval" / "score_quotes.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        res = mod.main(str(gold_path), str(pred_path))
-    return {k: {kk: (round(vv, 4) if isinstance(vv, float) else vv) for kk, vv in v.items()} for k, v in res.items()}
+    gold_lines = [line for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    pred_lines = []
+    for line in gold_lines:
+        g = json.loads(line)
+        text = (SHARED / "corpus" / "wikinews-fr" / g["file"]).read_text(encoding="utf-8")
+        d = to_dict(analyzer.analyze(g["file"], text.split("\n", 1)[0], text, "fr"))
+        d["file"] = g["file"]
+        pred_lines.append(json.dumps(d, ensure_ascii=False))
+    (out_dir / "analysis-dev-pred.jsonl").write_text("\n".join(pred_lines) + "\n", encoding="utf-8")
+    half = len(gold_lines) // 2
+    parts = {"all": slice(None), "first_half": slice(0, half), "second_half": slice(half, None)}
+    scores = {}
+    with tempfile.TemporaryDirectory() as tmp:  # the halves are scored from temporary files, never kept
+        for name, part in parts.items():
+            gold_file, pred_file = Path(tmp) / f"{name}-gold.jsonl", Path(tmp) / f"{name}-pred.jsonl"
+            gold_file.write_text("\n".join(gold_lines[part]) + "\n", encoding="utf-8")
+            pred_file.write_text("\n".join(pred_lines[part]) + "\n", encoding="utf-8")
+            with redirect_stdout(io.StringIO()):
+                res = mod.main(str(gold_file), str(pred_file))
+            scores[name] = {k: {kk: (round(vv, 4) if isinstance(vv, float) else vv) for kk, vv in v.items()}
+                            for k, v in res.items()}
+    return scores
 
 
 def read_ann(path: Path) -> set[tuple[int, int, str]]:
@@ -163,7 +174,8 @@ def main() -> None:
     ents = entity_scores(pairs)
     kinds = Counter(x.kind for a in analyses for x in a.attributions)
     result = {
-        "quotes_dev": quotes,
+        "quotes_dev": quotes["all"],
+        "quotes_dev_halves": {k: quotes[k] for k in ("first_half", "second_half")},
         "quotes_baseline": BASELINE,
         "entities": ents,
         "entities_articles": len(pairs),
@@ -191,7 +203,11 @@ def main() -> None:
                     "analysis_2proc": round(t_two, 2) if t_two else None},
     }
     (out_dir / "analysis.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-    q = quotes
+    for half in ("first_half", "second_half"):
+        h = quotes[half]
+        print(f"dev {half.replace('_', ' ')} ({h['lenient']['gold']} gold): lenient F1 {h['lenient']['F1']:.3f}, strict F1 "
+              f"{h['strict']['F1']:.3f}, speaker acc {h['lenient']['speaker_acc']:.3f}, type acc {h['lenient']['type_acc']:.3f}")
+    q = quotes["all"]
     print(f"quotes (dev, {q['lenient']['gold']} gold, {q['lenient']['pred']} predicted):")
     print(f"  lenient F1 {q['lenient']['F1']:.3f} (P {q['lenient']['P']:.3f} R {q['lenient']['R']:.3f})   baseline {BASELINE['lenient_F1']:.3f}")
     print(f"  strict  F1 {q['strict']['F1']:.3f} (P {q['strict']['P']:.3f} R {q['strict']['R']:.3f})   baseline {BASELINE['strict_F1']:.3f}")
