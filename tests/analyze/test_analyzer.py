@@ -410,3 +410,16 @@ def test_an_installed_model_named_in_the_config_is_used(analyzer):
     assert [(q.quote, q.speaker) for q in a.quotes] == [("It is home", "Jane Doe")]
     missing = Analyzer({"en": "en_core_web_sm_not_installed"}).analyze("t", "", "The council met.", "en")
     assert any("is not installed" in n for n in missing.notices) and missing.entities == []
+
+
+def test_reported_content_that_is_one_quoted_passage_is_mixed(analyzer):
+    a = analyzer.analyze("t", "", "Le chercheur Paul Martin estime que « tout incident de ce type est très sérieux ».", "fr")
+    q = by_text(a, "tout incident de ce type")
+    assert q.type == "mixed" and q.speaker == "Paul Martin"
+
+
+def test_a_mis_tagged_verb_after_its_auxiliary_is_still_a_cue(analyzer):
+    a = analyzer.analyze("t", "", "Le ministre Paul Durand a twitté que moins de 30 000 manifestants avaient été "
+                         "comptés.", "fr")
+    q = by_text(a, "moins de 30 000 manifestants")
+    assert (q.speaker, q.cue) == ("Paul Durand", "a twitté")

@@ -66,6 +66,8 @@ _SELON_HASHES = np.array([get_string_id(w) for w in ("selon", "d'", "d’", "pou
 # string hash -> whether that string is a reporting-verb form or lemma; filled as words are met
 _SPEECH_HASH: dict[int, bool] = {}
 _SPEECH_HASH_LIMIT = 1 << 20
+# "a twitté": the auxiliary itself is sometimes mis-tagged, so its forms are matched as written
+_AVOIR_FORMS = frozenset("a ont avait avaient aura auront aurait auraient ayant".split())
 _PASSIVE_AUX = frozenset({"été", "ete", "est", "sont", "était", "etait", "étaient", "etaient", "sera", "seront", "fut"})
 
 
@@ -175,7 +177,8 @@ class FrenchQuoteRules:
         # the small model tags some verb forms NOUN / ADJ / PROPN ("estime", "twitté"): accept them
         # after a subject, a clitic, an auxiliary, an adverb, a comma or a gerund's "en"
         if t.pos_ in ("NOUN", "PROPN", "ADJ") and not (
-                prev is not None and (prev.pos_ in ("PRON", "PROPN", "ADV", "PUNCT", "AUX") or fold(prev.text) == "en")):
+                prev is not None and (prev.pos_ in ("PRON", "PROPN", "ADV", "PUNCT", "AUX") or fold(prev.text) == "en"
+                                      or prev.lower_ in _AVOIR_FORMS)):
             return None
         if t.pos_ == "PROPN" and t.ent_type_:
             return None
@@ -196,7 +199,7 @@ class FrenchQuoteRules:
         doc = self.doc
         lo = v.i
         k = v.i - 1
-        while k >= 0 and (doc[k].pos_ == "AUX" or doc[k].text.lower() in _CLITICS or (doc[k].pos_ == "ADV" and k > 0 and doc[k - 1].pos_ == "AUX") or fold(doc[k].text) in ("s'", "se", "l'", "n'", "ne")) and k > v.i - 5:
+        while k >= 0 and (doc[k].pos_ == "AUX" or doc[k].lower_ in _AVOIR_FORMS or doc[k].text.lower() in _CLITICS or (doc[k].pos_ == "ADV" and k > 0 and doc[k - 1].pos_ == "AUX") or fold(doc[k].text) in ("s'", "se", "l'", "n'", "ne")) and k > v.i - 5:
             lo = k
             k -= 1
         hi = v.i
@@ -409,6 +412,7 @@ class FrenchQuoteRules:
 
     def add(self, s: int, e: int, kind: str, spk: tuple[str | None, str, str | None], cue: str,
             cue_span: tuple[int, int], mark_taken: bool = True) -> RawQuote | None:
+        quoted = kind != "direct" and any(s <= q.open and q.close < e for q in self.quotes)
         s, e = _strip_span(self.text, s, e)
         if cue_span[0] >= 0:
             for q in self.out:  # "X a affirmé qu'il n'a jamais dit que …": X's own words, not a new quote
@@ -429,10 +433,8 @@ class FrenchQuoteRules:
                     made = self.add(q.start, q.end, "direct", spk, cue, cue_span, mark_taken) or made
                 self.taken.append((s, e))
                 return made
-        if kind != "direct":
-            if any(c in seg for c in "«“‹„") or (seg.count('"') >= 2):
-                kind = "mixed"
-            # content that is exactly one quoted passage: the marks come off, the type stays mixed
+        if quoted:  # reported content holding quoted words; when it is exactly one quoted
+            kind = "mixed"  # passage its marks came off above, and it is still "que « … »": mixed
         for q in self.out:
             if q.start == s and q.end == e:
                 return None
