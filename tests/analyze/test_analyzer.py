@@ -423,3 +423,9 @@ def test_a_mis_tagged_verb_after_its_auxiliary_is_still_a_cue(analyzer):
                          "comptés.", "fr")
     q = by_text(a, "moins de 30 000 manifestants")
     assert (q.speaker, q.cue) == ("Paul Durand", "a twitté")
+
+
+def test_selon_with_only_quoted_words_is_direct(analyzer):
+    a = analyzer.analyze("t", "", "Selon Marc Aubert, « ça va devenir compliqué ». Selon Lucie Perrin, la situation "
+                         "va devenir « compliquée » cet hiver.", "fr")
+    assert [(q.type, q.speaker) for q in a.quotes] == [("direct", "Marc Aubert"), ("mixed", "Lucie Perrin")]

@@ -681,7 +681,14 @@ class FrenchQuoteRules:
                 ce = t.idx
             if ce - cs < 3 or self.is_taken(cs, ce):
                 continue
-            self.add(cs, ce, "indirect", spk, cue.strip(), (cue_s, cue_e))
+            # "selon X, « … »": the quoted words themselves (direct); "selon X, … « … » …": mixed
+            kind = "direct" if self._one_passage(cs, ce) else "indirect"
+            self.add(cs, ce, kind, spk, cue.strip(), (cue_s, cue_e))
+
+    def _one_passage(self, s: int, e: int) -> bool:
+        """Whether text[s:e] is one passage in quotation marks, give or take spaces and punctuation."""
+        inner_s, inner_e = _strip_span(self.text, s, e)  # takes the marks off only in that case
+        return any(s <= q.open and q.close < e and q.start <= inner_s and inner_e <= q.end for q in self.quotes)
 
     def _phrase_head(self, phrase) -> Token | None:
         for x in phrase:
