@@ -291,3 +291,36 @@ def test_tls_is_verified_and_its_connections_kept_alive() -> None:
     reason, statuses, opened = asyncio.run(run())
     assert reason.startswith("TLS error: ") and "certificate verify failed" in reason
     assert statuses == [200, 200] and opened == 1
+
+
+def test_an_address_that_never_answers_leaves_the_next_one_its_own_timeout(server: FeedServer, monkeypatch) -> None:
+    """A host with two addresses, the first black-holed (its SYNs dropped, as on a broken IPv6
+    route): the connection goes to the second once the first's connect timeout is spent."""
+    from entrelignes.ingest import transport as transport_module
+
+    server.static("/feed.xml", FEED, "application/rss+xml")
+    port = server.server_address[1]
+    black_hole = socket.socket()
+    black_hole.bind(("127.0.0.2", port))
+    black_hole.listen(0)  # never accepted: once its queue is full, new SYNs are dropped
+    queued = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.2", port))
+        queued.append(filler)
+
+    async def both_addresses(host: str, port: int) -> list[str]:
+        return ["127.0.0.2", "127.0.0.1"]
+
+    monkeypatch.setattr(transport_module, "_resolve", both_addresses)
+
+    async def run() -> int:
+        async with Fetcher(FAST) as fetcher:  # connect timeout 1 s, whole response 4 s
+            return (await fetcher.fetch(f"http://feeds.test:{port}/feed.xml")).status
+
+    try:
+        assert asyncio.run(run()) == 200
+    finally:
+        for each in queued + [black_hole]:
+            each.close()

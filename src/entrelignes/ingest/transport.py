@@ -213,18 +213,19 @@ class H11Transport(httpx.AsyncBaseTransport):
         try:
             async with asyncio.timeout(timeout):
                 addresses = await _resolve(host, port)
-                if not trusted:
-                    check_addresses(host, addresses)  # raises UnsafeURL
-                last_error: OSError | None = None
-                for address in addresses:
-                    try:
+            if not trusted:
+                check_addresses(host, addresses)  # raises UnsafeURL
+            last_error: OSError | None = None
+            for address in addresses:  # each its own timeout: a black-holed IPv6 route still leaves IPv4
+                try:
+                    async with asyncio.timeout(timeout):
                         reader, writer = await asyncio.open_connection(address, port, ssl=tls, server_hostname=host if tls else None)
-                        break
-                    except OSError as error:  # ssl.SSLError included
-                        last_error = error
-                else:
-                    assert last_error is not None
-                    raise last_error
+                    break
+                except OSError as error:  # ssl.SSLError and timeouts included
+                    last_error = error
+            else:
+                assert last_error is not None
+                raise last_error
         except TimeoutError:
             raise httpx.ConnectTimeout(f"connection to {host} timed out after {timeout:g} s", request=request) from None
         except (socket.gaierror, UnicodeError) as error:
