@@ -223,13 +223,14 @@ def run_ray(units: Sequence[Unit], *, worker: WorkerSpec, skip: set[str], batch_
         yield summary
     # a batch given up lost its summary, and with it the summaries of the batches its actor did
     # before dying (they are written): count those, and retry what is neither written nor reported
-    expected = list(raw_documents(units, skip, limit))
-    finished = done()
-    written = sum(1 for raw in expected if raw["article_id"] in finished)
+    finished, written, missing = done(), 0, []
+    for raw in raw_documents(units, skip, limit):
+        if raw["article_id"] in finished:
+            written += 1
+        elif raw["article_id"] not in reported:
+            missing.append(raw)
     if written > analysed:
         yield {**batch_summary([]), "documents": written - analysed, "analysed": written - analysed}
-    finished |= reported
-    missing = [raw for raw in expected if raw["article_id"] not in finished]
     if not missing:
         return
     for summary in _ray_summaries(ray, ray.data.from_items(missing), worker, 1, workers):

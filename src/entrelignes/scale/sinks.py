@@ -67,8 +67,12 @@ class ParquetSink:
         self.stories_path = Path(f"{self.path}.stories")
 
     def prepare(self) -> None:
-        """In a worker, before its first batch: the Parquet writer imported (a fixed cost)."""
+        """In a worker, before its first batch: the Parquet writer imported, and a first table
+        built (pyarrow loads pandas then: most of a second, a fixed cost)."""
+        import pyarrow as pa
         import pyarrow.parquet  # noqa: F401
+
+        pa.Table.from_pylist([], schema=parquet_schema())
 
     def done(self) -> set[str]:
         self.path.mkdir(parents=True, exist_ok=True)

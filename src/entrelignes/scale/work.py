@@ -17,11 +17,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-# the columns of a result row, in order
-RESULT_COLUMNS = (
-    "article_id", "source", "position", "doc_id", "url", "outlet", "published", "title", "language",
-    "quotes", "entities", "analysis", "error", "stage",
-)
 # what the errors file says of a document that could not be done
 ERROR_FIELDS = ("source", "position", "doc_id", "url", "article_id", "stage", "error")
 
