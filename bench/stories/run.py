@@ -4,9 +4,10 @@ Reads ../shared/eval/stories-en (NewsArticles.zip and the gold clusters of 2017-
 to the repository root, scores with ../shared/eval/score_clusters.py, writes
 bench/results/stories.json and prints a summary.
 
-    .venv/bin/python bench/stories/run.py            # full: quality + 3,824 + 1,000 / 100,000
-    .venv/bin/python bench/stories/run.py --quick    # quality + 1,000 / 10,000
+    .venv/bin/python bench/stories/run.py            # full: quality, sweeps, 3,824, 1,000 / 100,000
+    .venv/bin/python bench/stories/run.py --quick    # quality, sweeps, 1,000 / 10,000
     .venv/bin/python bench/stories/run.py --quick --gold OTHER-DAY.json   # score another day
+    .venv/bin/python bench/stories/run.py --sensitivity-only   # the parameter sweeps, printed
 
 Context fed to the clusterer for the dev day: the stream of every article published up to the
 end of that day, in time order (what a running desk would have seen), scored on the day's ids

@@ -446,7 +446,8 @@ class StoryClusterer:
             "merged": self._merged,
             "closed": self._closed,
         }
-        return zlib.compress(json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        # ASCII escapes: a stray surrogate in some text still round-trips
+        return zlib.compress(json.dumps(state, separators=(",", ":")).encode("ascii"))
 
     @classmethod
     def from_state(
@@ -459,7 +460,7 @@ class StoryClusterer:
         """
         clusterer = cls(quiet_period=quiet_period, params=params)
         try:
-            data = json.loads(zlib.decompress(state).decode("utf-8"))
+            data = json.loads(zlib.decompress(state).decode("ascii"))
             if data["format"] != STATE_FORMAT or data["settings"] != clusterer._settings():
                 raise ValueError("saved by another version or with other settings")
             clusterer._restore(data)
