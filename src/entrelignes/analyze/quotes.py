@@ -6,10 +6,15 @@ Order of the passes (each later pass skips text an earlier one already took):
    quotation marks is a *mixed* quote and keeps its whole indirect span.
 2. "selon X, …" / "d'après X, …" / "pour X, …" (X a person): the rest of the clause.
 3. passages in quotation marks: kept when a cue names who says them (incise after the quote,
-   a reporting verb or colon before it, a reporting verb governing a short fragment, or the
-   continuation of the previous speaker's quote); scare quotes, names and titles in quotation
-   marks have none of these and are dropped.
+   a reporting verb or colon before it, a reporting verb governing a short fragment, an incise
+   inside the marks « A, a-t-il ajouté, B » — one quote —, or the continuation of the previous
+   speaker's quote); scare quotes, names and titles in quotation marks have none of these and
+   are dropped. Marks inside a quoted passage (« … “ … ” … ») never make a second quote.
 Speakers are resolved by `speakers.Mentions` (pronouns, titles, organisations, anonymous).
+
+Only candidate tokens (reporting-verb forms, "selon"/"d'après"/"pour") are ever built as spaCy
+`Token`s; they are found on integer columns from `Doc.to_array`, which keeps the rules cheap
+next to the parse itself.
 """
 
 from __future__ import annotations

@@ -2,14 +2,17 @@
 
 A `Mentions` table is built once per document from spaCy's entities and parse:
 - every PER entity becomes a person mention, with a guessed gender (honorifics, the gender of
-  its title or apposition, common first-name endings) and its role ("procureur de Paris");
+  its title or apposition, the participles that agree with it — "est arrivée", ", élue du Var" —,
+  common first-name endings) and its role ("procureur de Paris");
 - names are grouped by their last token, and each group is represented by its most complete
   form ("Castaner" -> "Christophe Castaner");
-- ORG entities and organisation nouns become group mentions (antecedents of "ils"/"elles").
+- ORG entities and organisation nouns become group mentions (antecedents of "ils"/"elles");
+  an acronym stands for the organisation whose initials it is ("CPI" -> "Cour pénale internationale").
 
 `Mentions.resolve(token)` maps a subject head to (speaker, speaker_type, role): pronouns go to
-the nearest compatible earlier person, titles ("le chef de l'Etat syrien", "le ministre") to the
-earlier person with that role, organisation nouns to organisations, other common nouns to
+the nearest earlier person of the same gender (anywhere before, within a few paragraphs), titles
+("le chef de l'Etat syrien", "le ministre", "le magistrat" for a "procureur") to the earlier person
+with that role, organisation nouns to organisations, other common nouns to
 anonymous sources, written as in the text.
 """
 
