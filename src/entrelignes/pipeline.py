@@ -111,8 +111,9 @@ def cluster(engine: Engine, config: Config) -> ClusterReport:
     so a run feeds only the articles that have no story yet and gets what one long run would
     have given. Without a usable saved window (first run, lost, written with other settings, or
     out of step with the story rows) the last `CLUSTER_LOOKBACK` of articles is replayed instead:
-    the clusterer is deterministic, so the replay finds the same stories and ids. Stories that
-    editions showed are marked first, so a merge or split leaves their ids with what was shown.
+    the clusterer is deterministic, so the replay finds the same stories and ids. What editions
+    showed is marked (on a saved clusterer's open stories first, and on each article as it is
+    placed), so a merge or split leaves a shown story's id with what was shown, replay or not.
     """
     report = ClusterReport()
     quiet_period = timedelta(hours=config.stories.quiet_period_hours)
@@ -132,17 +133,20 @@ def cluster(engine: Engine, config: Config) -> ClusterReport:
             todo = [a for a in window if a.id not in clustered]
             if not todo:
                 return report
-            for story_id, article_ids in story_queries.shown_members(session, start.date()).items():
-                clusterer.mark_published(story_id, article_ids)
+        shown = story_queries.shown_members(session, start.date())
+        for story_id, article_ids in shown.items():  # the open stories of a saved clusterer
+            clusterer.mark_published(story_id, article_ids)
         analyses = article_queries.analyses_for(session, [a.id for a in todo])
         for article in todo:
             entities = tuple(e["text"] for e in analyses.get(article.id, {}).get("entities", []))
-            clusterer.add(
+            story_id = clusterer.add(
                 StoryInput(
                     id=article.id, title=article.title, text=article.text, published=article.published_at,
                     source=article.outlet, language=article.language, entities=entities,
                 )
             )
+            if article.id in shown.get(story_id, ()):  # a replay meets what editions showed as it goes
+                clusterer.mark_published(story_id, [article.id])
         # everything the clusterer still knows (open stories, and those closed during this run),
         # then forget the closed ones: they are in the store from now on
         assignments, duplicates = clusterer.assignments(), clusterer.duplicate_of()

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import delete, select
-from story_fixtures import all_articles, shifted
+from story_fixtures import all_articles, shifted, storm_threads
 
 from entrelignes import pipeline
 from entrelignes.config import Config
@@ -164,14 +164,26 @@ def test_closed_stories_leave_the_saved_state(desk):
     stored = _stories(engine)
     first_ids = {a.id for a in first}
     assert len(stored) == 2 * len(first), "closed stories keep their rows"
-    with session_scope(engine) as session:
-        ids_by_path = {url.rsplit("/", 1)[1]: aid for aid, url in session.execute(select(Article.id, Article.url))}
+    ids_by_path = _article_ids(engine)
     assert not still_open & {ids_by_path[i] for i in first_ids}, "the first day's stories closed and were forgotten"
     assert saved.assignments().keys() == still_open
 
 
+def _article_ids(engine) -> dict[str, str]:
+    """Fixture id (the last part of the URL) -> stored article id."""
+    with session_scope(engine) as session:
+        return {url.rsplit("/", 1)[1]: aid for aid, url in session.execute(select(Article.id, Article.url))}
+
+
+def _show(engine, story_id: str, article_ids: list[str], day: str) -> None:
+    """An edition of `day` that showed `story_id` with these articles."""
+    with session_scope(engine) as session:
+        story = {"story_ids": [story_id], "articles": [{"id": aid} for aid in article_ids]}
+        session.add(Edition(id=f"{day}-morning", date=day, slot="morning", built_at=datetime.now(timezone.utc), data={"stories": [story]}))
+
+
 def test_stories_shown_in_an_edition_are_marked_published(desk, monkeypatch):
-    """The pipeline tells the clusterer what editions showed, before feeding new articles."""
+    """The pipeline tells a saved clusterer what editions showed, before feeding new articles."""
     config, engine, store = desk
     articles = _in_time_order()
     store(articles[:4])
@@ -179,14 +191,12 @@ def test_stories_shown_in_an_edition_are_marked_published(desk, monkeypatch):
     story_id, _ = next(iter(_stories(engine).values()))
     with session_scope(engine) as session:
         shown = [aid for aid, in session.execute(select(StoryMember.article_id).where(StoryMember.story_id == story_id))]
-        day = articles[0].published.date().isoformat()
-        story = {"story_ids": [story_id], "articles": [{"id": aid} for aid in shown]}
-        session.add(Edition(id=f"{day}-morning", date=day, slot="morning", built_at=datetime.now(timezone.utc), data={"stories": [story]}))
+    _show(engine, story_id, shown, articles[0].published.date().isoformat())
     marked: dict[str, set[str]] = {}
     original = StoryClusterer.mark_published
 
     def spy(self, sid, ids):
-        marked[sid] = set(ids)
+        marked.setdefault(sid, set()).update(ids)
         original(self, sid, ids)
 
     monkeypatch.setattr(StoryClusterer, "mark_published", spy)
@@ -194,3 +204,24 @@ def test_stories_shown_in_an_edition_are_marked_published(desk, monkeypatch):
     pipeline.cluster(engine, config)
     assert marked == {story_id: set(shown)}
 
+
+@pytest.mark.parametrize("state_lost", [False, True], ids=["continued", "replayed"])
+def test_a_split_leaves_the_shown_id_with_what_was_shown(desk, state_lost):
+    """An edition showed the storm story with two flood reports; when the story later splits,
+    the flood thread keeps the id, whether the run continues the saved clusterer or replays."""
+    config, engine, store = desk
+    articles = storm_threads()
+    store(articles[:5])
+    pipeline.cluster(engine, config)
+    ids = _article_ids(engine)
+    shown_id = f"s-{ids['c1']}"
+    assert {story for story, _ in _stories(engine).values()} == {shown_id}
+    _show(engine, shown_id, [ids["p1"], ids["p2"]], articles[0].published.date().isoformat())
+    if state_lost:
+        _set_state(engine, b"lost")
+    store(articles[5:])
+    report = pipeline.cluster(engine, config)
+    assert report.replayed == state_lost
+    stories = _stories(engine)
+    assert {stories[_url(a)][0] for a in articles if a.id.startswith("p")} == {shown_id}
+    assert {stories[_url(a)][0] for a in articles if a.id.startswith(("c", "q"))} == {f"s-{ids['q1']}"}
