@@ -23,25 +23,25 @@ def _url(article: StoryInput) -> str:
     return f"https://news.example/{article.id}"
 
 
+def _store_articles(engine, articles: list[StoryInput]) -> None:
+    """Store articles as ingestion would."""
+    with session_scope(engine) as session:
+        for a in articles:
+            extracted = Extracted(url=_url(a), title=a.title, text=a.text, language=a.language, published=a.published)
+            save_extracted(session, extracted, outlet=a.source, source_id=None, fetched_at=datetime.now(timezone.utc))
+
+
 @pytest.fixture
 def desk(store_url):
-    """A fresh store (SQLite, and PostgreSQL when available) and a function that stores
-    articles as ingestion would."""
+    """A fresh store (SQLite, and PostgreSQL when available) and a function that stores articles."""
     config = Config()
     engine = open_store(store_url)
-
-    def store(articles: list[StoryInput]) -> None:
-        with session_scope(engine) as session:
-            for a in articles:
-                extracted = Extracted(url=_url(a), title=a.title, text=a.text, language=a.language, published=a.published)
-                save_extracted(session, extracted, outlet=a.source, source_id=None, fetched_at=datetime.now(timezone.utc))
-
-    yield config, engine, store
+    yield config, engine, lambda articles: _store_articles(engine, articles)
     engine.dispose()
 
 
 def _stories(engine) -> dict[str, tuple[str, str | None]]:
-    """Article URL path -> (story id, duplicate of), as stored."""
+    """Article URL -> (story id, duplicate of), as stored."""
     with session_scope(engine) as session:
         rows = session.execute(select(Article.url, StoryMember.story_id, StoryMember.duplicate_of).join(StoryMember, StoryMember.article_id == Article.id))
         return {url: (story, duplicate) for url, story, duplicate in rows}
@@ -54,10 +54,7 @@ def _in_time_order() -> list[StoryInput]:
 def _one_run(tmp_path, articles: list[StoryInput]) -> dict[str, tuple[str, str | None]]:
     config = Config(data_dir=str(tmp_path / "one-run"))
     engine = open_store(config.database_url)
-    with session_scope(engine) as session:
-        for a in articles:
-            extracted = Extracted(url=_url(a), title=a.title, text=a.text, language=a.language, published=a.published)
-            save_extracted(session, extracted, outlet=a.source, source_id=None, fetched_at=datetime.now(timezone.utc))
+    _store_articles(engine, articles)
     report = pipeline.cluster(engine, config)
     assert report.replayed and report.articles == len(articles)
     stories = _stories(engine)
