@@ -170,7 +170,7 @@ class _RayWorker:
 def _summary_schema():
     import pyarrow as pa
 
-    return pa.schema([("documents", pa.int64()), ("analysed", pa.int64()), ("errors", pa.string()),
+    return pa.schema([("documents", pa.int64()), ("analysed", pa.int64()), ("errors", pa.string()), ("worker", pa.int64()),
                       ("done_at", pa.float64()), ("cpu_s", pa.float64()), ("write_s", pa.float64())])
 
 

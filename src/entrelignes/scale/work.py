@@ -32,12 +32,12 @@ def error_row(raw: dict[str, Any], stage: str, reason: str) -> dict[str, Any]:
 
 def batch_summary(rows: Sequence[dict[str, Any]], *, cpu_s: float = 0.0, write_s: float = 0.0) -> dict[str, Any]:
     """What a worker sends back for a batch it has written: `documents` (rows done, errors
-    included), `analysed`, `errors` (their ERROR_FIELDS), and for measuring only, `done_at`
-    (time.time() when the batch was written), `cpu_s` (the worker's CPU seconds for it) and
-    `write_s` (seconds spent writing it)."""
+    included), `analysed`, `errors` (their ERROR_FIELDS), and for measuring only, `worker` (its
+    process id), `done_at` (time.time() when the batch was written), `cpu_s` (the worker's CPU
+    seconds for it) and `write_s` (seconds spent writing it)."""
     errors = [{name: row[name] for name in ERROR_FIELDS} for row in rows if row["error"]]
     return {"documents": len(rows), "analysed": len(rows) - len(errors), "errors": errors,
-            "done_at": time.time(), "cpu_s": cpu_s, "write_s": write_s}
+            "worker": os.getpid(), "done_at": time.time(), "cpu_s": cpu_s, "write_s": write_s}
 
 
 _ANALYZERS: dict[tuple, Any] = {}
