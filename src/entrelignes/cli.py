@@ -255,7 +255,8 @@ def cluster(
     config = _config(config_path)
     if input_file is None:
         report = pipeline.cluster(_engine(config), config)
-        console.print(f"{report.articles} articles in {report.stories} stories ({report.changed} assignments changed).")
+        replayed = f"; no usable saved state, so the last {pipeline.CLUSTER_LOOKBACK.days} days were clustered afresh" if report.replayed else ""
+        console.print(f"{report.articles} articles in {report.stories} stories ({report.changed} assignments changed{replayed}).")
         return
     from entrelignes.stories import cluster as cluster_articles
     from entrelignes.documents import read_story_inputs
