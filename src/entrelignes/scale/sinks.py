@@ -10,6 +10,7 @@ each day's stories.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -57,13 +58,15 @@ def _write_atomically(table, final: Path) -> None:
 
 
 class ParquetSink:
-    """A Parquet dataset: a directory of part files, one per batch, `part-ID.parquet` after the
-    batch's first article (an id is written once, so names never collide, across workers or
-    runs). pyarrow, pandas, DuckDB or Spark read the directory as one table. Per-day stories
-    (`--cluster`) go beside it, to `PATH.stories/DAY.parquet`."""
+    """A Parquet dataset: a directory of part files, one per batch, `part-HASH.parquet` after
+    the batch's article ids (a batch retried after its worker died rewrites its own file; two
+    batches never share one, across workers or runs). pyarrow, pandas, DuckDB or Spark read the
+    directory as one table. Per-day stories (`--cluster`) go beside it, to
+    `PATH.stories/DAY.parquet`."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
         self.stories_path = Path(f"{self.path}.stories")
 
     def prepare(self) -> None:
@@ -75,7 +78,6 @@ class ParquetSink:
         pa.Table.from_pylist([], schema=parquet_schema())
 
     def done(self) -> set[str]:
-        self.path.mkdir(parents=True, exist_ok=True)
         return set(_dataset(self.path).to_table(columns=["article_id"]).column("article_id").to_pylist())
 
     def write(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -84,7 +86,8 @@ class ParquetSink:
         import pyarrow as pa
 
         table = pa.Table.from_pylist([{name: row[name] for name, _ in PARQUET_COLUMNS} for row in rows], schema=parquet_schema())
-        _write_atomically(table, self.path / f"part-{rows[0]['article_id']}.parquet")
+        name = hashlib.sha256(" ".join(row["article_id"] for row in rows).encode()).hexdigest()[:24]
+        _write_atomically(table, self.path / f"part-{name}.parquet")
 
     def articles(self) -> Iterator[StoredArticle]:
         columns = ["article_id", "title", "published", "outlet", "language", "analysis"]
