@@ -324,3 +324,86 @@ def test_an_address_that_never_answers_leaves_the_next_one_its_own_timeout(serve
     finally:
         for each in queued + [black_hole]:
             each.close()
+
+
+def _raw_server(serve) -> tuple[socket.socket, int]:
+    """A listening socket on 127.0.0.1 whose connections are each handed to `serve` in a thread."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def accept() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener, listener.getsockname()[1]
+
+
+def test_a_kept_connection_the_server_talks_on_out_of_turn_is_not_reused() -> None:
+    """A server that, after answering, sends a 408 on the idle connection (as some do before
+    closing it): the next request must not take that 408 for its answer."""
+    body = FEED.encode()
+
+    def serve(connection: socket.socket) -> None:
+        with connection:
+            while connection.recv(65_536):
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                connection.sendall(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n")
+
+    listener, port = _raw_server(serve)
+
+    async def run() -> tuple[list[int], int]:
+        transport = H11Transport()
+        statuses = []
+        for _ in range(2):
+            statuses.append((await body_of(transport, get(f"http://127.0.0.1:{port}/feed.xml")))[0])
+            await asyncio.sleep(0.2)  # the 408 arrives while the connection waits, idle
+        opened = transport.connections_opened
+        await transport.aclose()
+        return statuses, opened
+
+    try:
+        assert asyncio.run(run()) == ([200, 200], 2)
+    finally:
+        listener.close()
+
+
+def test_a_body_not_read_on_is_not_buffered_beyond_two_reads() -> None:
+    """The socket is read only for a reader: a server sending 20 MB as fast as it can while
+    nobody reads the body leaves at most two reads' worth in the client's memory."""
+    sent: list[int] = []
+
+    def serve(connection: socket.socket) -> None:
+        with connection:
+            connection.recv(65_536)
+            connection.setblocking(False)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 20000000\r\n\r\n")
+            total = 0
+            while total < 20_000_000:
+                try:
+                    total += connection.send(b"x" * 65_536)
+                except BlockingIOError:
+                    break  # the client stopped reading: the kernel buffers are full
+            sent.append(total)
+
+    listener, port = _raw_server(serve)
+
+    async def run() -> tuple[int, int]:
+        transport = H11Transport()
+        response = await transport.handle_async_request(get(f"http://127.0.0.1:{port}/big"))
+        await asyncio.sleep(0.5)  # the server sends all it can meanwhile
+        buffered = len(response.stream._connection.http.trailing_data[0])
+        first = len(await response.aiter_raw().__anext__())
+        await response.aclose()
+        await transport.aclose()
+        return buffered, first
+
+    try:
+        buffered, first = asyncio.run(run())
+        assert buffered <= 2 * 262_144 and first > 0  # one read of the event loop is at most 256 KiB
+        assert sent and sent[0] < 20_000_000
+    finally:
+        listener.close()

@@ -1,12 +1,14 @@
-"""The fetcher's HTTP/1.1 transport: httpx requests and responses over asyncio streams and h11,
-with keep-alive connections kept per host.
+"""The fetcher's HTTP/1.1 transport: httpx requests and responses over an asyncio protocol
+and h11, with keep-alive connections kept per host.
 
 httpx stays the client API (requests, responses, headers, errors; tests and the web app may
 hand the fetcher any other httpx transport), but its default transport, httpcore, spent more
 CPU per request than parsing a whole feed (its pool's locks and scans, its anyio network
 layer), so a poll where every feed answers 304 was barely cheaper than a first poll. This one
-does the same job in a few asyncio calls and h11's parser: on the ingestion benchmark a 304
-poll went from 0.45 to 0.27 ms of CPU per feed (docs/BENCHMARKS.md).
+does the same job with one `asyncio.Protocol` per connection, whose `data_received` feeds
+h11's parser directly (no stream buffer, one future and one timer per wait for data): on the
+ingestion benchmark a 304 poll went from 0.45 to about 0.25 ms of CPU per feed
+(docs/BENCHMARKS.md).
 
 What it does:
 - one request at a time per connection; a finished connection waits, idle, for the next
@@ -16,6 +18,9 @@ What it does:
   request gets no byte of answer, and a GET is then sent once more on a new connection;
 - timeouts from the request's "timeout" extension: "connect" (for resolving the host, then
   for each of its addresses in turn: TCP and TLS), "read" (between two reads) and "write";
+- the socket is read only while a request waits for data: what a fast server sends ahead of
+  the reader is never buffered beyond two reads (512 KiB); data on an idle kept connection
+  closes it;
 - TLS with `ssl.create_default_context()` (certificates and host names verified);
 - safety: unless the request's `ALLOW_PRIVATE` extension is true, the host is resolved here,
   every address is checked (`safety.check_addresses`, raising `UnsafeURL`) and the connection
@@ -58,22 +63,95 @@ class _NoAnswer(httpx.RemoteProtocolError):
     """The server closed the connection before the first byte of its response."""
 
 
-class _Connection:
-    __slots__ = ("key", "reader", "writer", "http", "idle_since", "reused")
+class _Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection: the event loop hands it what arrives (`data_received` feeds
+    h11 directly, no stream buffer in between) and wakes the one request reading it.
 
-    def __init__(self, key: _Key, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    Reading is on demand: once data arrives that nothing waits for, the socket is no longer
+    read, so what is buffered stays bounded (two reads) however fast the server sends."""
+
+    __slots__ = ("key", "transport", "http", "idle_since", "reused", "_waiter", "_closed", "_error", "_writable")
+
+    def __init__(self, key: _Key) -> None:
         self.key = key
-        self.reader, self.writer = reader, writer
+        self.transport: asyncio.Transport | None = None
         self.http = h11.Connection(h11.CLIENT)
         self.idle_since = 0.0
         self.reused = False
+        self._waiter: asyncio.Future | None = None  # set while a request waits to read or to write
+        self._closed = False  # the server closed its side, or the connection broke
+        self._error: OSError | None = None
+        self._writable = True
+
+    # --- asyncio.Protocol ---------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        if self.http.our_state is h11.IDLE:  # a kept connection talked to out of turn (a 408 before closing)
+            self.close()
+            return
+        self.http.receive_data(data)
+        if self._waiter is None:
+            self.transport.pause_reading()  # resumed when the body is read on
+        else:
+            self._wake()
+
+    def eof_received(self) -> bool:
+        self._closed = True
+        self._wake()
+        return False  # close the transport
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self._closed = True
+        if isinstance(error, OSError):
+            self._error = error
+        self._wake()
+
+    def pause_writing(self) -> None:
+        self._writable = False
+
+    def resume_writing(self) -> None:
+        self._writable = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None  # more data before the reader runs pauses reading
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # --- for the transport ---------------------------------------------------------------
 
     def open(self) -> bool:
         """False once the server closed its side (or the connection broke)."""
-        return not (self.reader.at_eof() or self.writer.transport.is_closing())
+        return not (self._closed or self.transport.is_closing())
 
     def close(self) -> None:
-        self.writer.close()
+        self._closed = True
+        self.transport.close()
+
+    async def _wait(self, timeout: float | None) -> bool:
+        """Wait for the next thing to happen on the connection; False when `timeout` ran out."""
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(timeout, _expire, waiter) if timeout is not None else None
+        try:
+            return (await waiter) is not False
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
+
+    async def write(self, data: bytes, request: httpx.Request, timeout: float | None) -> None:
+        if self._closed or self.transport.is_closing():
+            raise httpx.WriteError(str(self._error or "the connection is closed"), request=request)
+        self.transport.write(data)
+        while not self._writable:  # above the transport's high-water mark: wait, bounded
+            if not await self._wait(timeout):
+                raise httpx.WriteTimeout(f"could not send the request for {timeout:g} s", request=request)
+            if self._error is not None:
+                raise httpx.WriteError(str(self._error), request=request) from self._error
 
     async def next_event(self, request: httpx.Request, timeout: float | None):
         """The next h11 event from the server, reading as needed."""
@@ -84,18 +162,18 @@ class _Connection:
                 raise httpx.RemoteProtocolError(f"invalid HTTP from the server: {error}", request=request) from None
             if event is not h11.NEED_DATA:
                 return event
-            try:
-                async with asyncio.timeout(timeout):
-                    data = await self.reader.read(_READ_SIZE)
-            except TimeoutError:
-                raise httpx.ReadTimeout(f"no data from the server for {timeout:g} s", request=request) from None
-            except OSError as error:
-                raise httpx.ReadError(str(error) or type(error).__name__, request=request) from error
-            if not data and self.http.their_state is h11.SEND_RESPONSE:
-                if not self.http.trailing_data[0]:
-                    raise _NoAnswer("the server closed the connection without sending a response", request=request)
-                raise httpx.RemoteProtocolError("incomplete response head: the server closed the connection", request=request)
-            self.http.receive_data(data)
+            if self._error is not None:
+                raise httpx.ReadError(str(self._error) or type(self._error).__name__, request=request) from self._error
+            if self._closed:
+                if self.http.their_state is h11.SEND_RESPONSE:
+                    if not self.http.trailing_data[0]:
+                        raise _NoAnswer("the server closed the connection without sending a response", request=request)
+                    raise httpx.RemoteProtocolError("incomplete response head: the server closed the connection", request=request)
+                self.http.receive_data(b"")  # h11 then ends a body read to the close, or names what is missing
+                continue
+            self.transport.resume_reading()
+            if not await self._wait(timeout):
+                raise httpx.ReadTimeout(f"no data from the server for {timeout:g} s", request=request)
 
 
 class _Body(httpx.AsyncByteStream):
@@ -173,7 +251,7 @@ class H11Transport(httpx.AsyncBaseTransport):
                 if chunk:
                     parts.append(http.send(h11.Data(data=chunk)))
             parts.append(http.send(h11.EndOfMessage()))
-            await self._write(connection, b"".join(parts), request, timeouts.get("write"))
+            await connection.write(b"".join(parts), request, timeouts.get("write"))
             event = await connection.next_event(request, timeouts.get("read"))
             while isinstance(event, h11.InformationalResponse):  # 100 Continue and the like
                 event = await connection.next_event(request, timeouts.get("read"))
@@ -196,21 +274,10 @@ class H11Transport(httpx.AsyncBaseTransport):
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": event.reason},
         )
 
-    @staticmethod
-    async def _write(connection: _Connection, data: bytes, request: httpx.Request, timeout: float | None) -> None:
-        try:
-            connection.writer.write(data)
-            if connection.writer.transport.get_write_buffer_size():  # not all sent at once: wait, bounded
-                async with asyncio.timeout(timeout):
-                    await connection.writer.drain()
-        except TimeoutError:
-            raise httpx.WriteTimeout(f"could not send the request for {timeout:g} s", request=request) from None
-        except OSError as error:
-            raise httpx.WriteError(str(error) or type(error).__name__, request=request) from error
-
     async def _connect(self, key: _Key, request: httpx.Request, timeout: float | None) -> _Connection:
         scheme, host, port, trusted = key
         tls = self._tls() if scheme == b"https" else None
+        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(timeout):
                 addresses = await _resolve(host, port)
@@ -220,7 +287,9 @@ class H11Transport(httpx.AsyncBaseTransport):
             for address in addresses:  # each its own timeout: a black-holed IPv6 route still leaves IPv4
                 try:
                     async with asyncio.timeout(timeout):
-                        reader, writer = await asyncio.open_connection(address, port, ssl=tls, server_hostname=host if tls else None)
+                        _, connection = await loop.create_connection(
+                            lambda: _Connection(key), address, port, ssl=tls, server_hostname=host if tls else None
+                        )
                     break
                 except OSError as error:  # ssl.SSLError and timeouts included
                     last_error = error
@@ -234,7 +303,7 @@ class H11Transport(httpx.AsyncBaseTransport):
         except OSError as error:
             raise httpx.ConnectError(str(error) or type(error).__name__, request=request) from error
         self.connections_opened += 1
-        return _Connection(key, reader, writer)
+        return connection
 
     def _tls(self) -> ssl.SSLContext:
         if self._ssl_context is None:  # loading the CA certificates once, when first needed
@@ -278,6 +347,11 @@ class H11Transport(httpx.AsyncBaseTransport):
         self._idle.clear()
         self._idle_by_key.clear()
         await asyncio.sleep(0)  # lets the event loop finish closing the sockets
+
+
+def _expire(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
 
 
 async def _resolve(host: str, port: int) -> list[str]:
