@@ -29,6 +29,7 @@ import email.utils
 import re
 import time
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -58,6 +59,9 @@ _NOT_DOCUMENT_TYPES = {
 }
 _PAGE_TYPES = {"text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml", ""}
 _REDIRECTS = {301: True, 302: False, 303: False, 307: False, 308: True}
+# A GET's empty body, given to httpx.Request: with a body of its own a request is built without
+# httpx encoding one and preparing its headers (a third of its cost); the Host is set here.
+_NO_BODY = httpx.ByteStream(b"")
 
 
 class FetchError(Exception):
@@ -192,7 +196,8 @@ _NO_CACHE = re.compile(r"(?:^|,)\s*(?:no-cache|no-store)\b", re.IGNORECASE)
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 
-def parse_max_age(headers: httpx.Headers) -> float | None:
+def parse_max_age(headers: Mapping[str, str]) -> float | None:
+    """Seconds the response may be cached, from headers keyed by lower-case name."""
     control = headers.get("cache-control", "")
     if control and _NO_CACHE.search(control):
         return 0.0
@@ -398,7 +403,9 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         assert self._transport is not None, "use the Fetcher as an async context manager"
         headers.update(self._headers)
-        request = httpx.Request("GET", url, headers=headers, extensions={"timeout": self._timeouts, ALLOW_PRIVATE: allow_private})
+        target = httpx.URL(url)
+        headers["Host"] = target.netloc.decode("ascii")
+        request = httpx.Request("GET", target, headers=headers, stream=_NO_BODY, extensions={"timeout": self._timeouts, ALLOW_PRIVATE: allow_private})
         response = await self._transport.handle_async_request(request)
         response.request = request
         try:
@@ -413,10 +420,10 @@ class Fetcher:
             if not location:
                 raise FetchError(f"HTTP {status} redirect without a Location header", status=status, short="bad redirect")
             return urljoin(url, location), _REDIRECTS[status]
-        if status == 304:
-            return Fetched(url=url, status=304, etag=response.headers.get("etag", etag),
-                           last_modified=response.headers.get("last-modified", last_modified),
-                           max_age=parse_max_age(response.headers))
+        if status == 304:  # no body, no content type: only the validators and the cache age
+            fields = dict(response.headers.items())  # one pass over the headers, names in lower case
+            return Fetched(url=url, status=304, etag=fields.get("etag", etag), last_modified=fields.get("last-modified", last_modified),
+                           max_age=parse_max_age(fields))
         if not 200 <= status < 300:
             raise _http_error(status, response)
         content_type = response.headers.get("content-type", "")
