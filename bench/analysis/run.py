@@ -10,7 +10,8 @@ Reads ../shared (relative to the repo root):
   removal left untouched (its common prefix with the file);
 - throughput on the same corpus: articles/s of `Analyzer.analyze_many` (language detection,
   boilerplate patterns, spaCy, rules, sourcing) next to a bare `nlp.pipe` of the same loaded model
-  in the same run, and `analyze_many(n_process=2)` for scaling.
+  (same components) in the same run, the two alternating chunk by chunk; and
+  `analyze_many(n_process=2)` for scaling.
 Writes bench/results/analysis.json and prints a summary.
 """
 
@@ -110,6 +111,9 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="corpus articles for entities/throughput (0 = all)")
     ap.add_argument("--no-scaling", action="store_true", help="skip the n_process=2 run")
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--chunk", type=int, default=256,
+                    help="articles per alternation of the bare and the analysis runs (analyze_many makes one "
+                         "nlp.pipe call per 8 batches, 256 articles by default)")
     ap.add_argument("--rounds", type=int, default=1, help="interleaved timing rounds; the best wall time is kept")
     args = ap.parse_args()
     if not SHARED.exists():
@@ -145,14 +149,27 @@ def main() -> None:
     load_before = os.getloadavg()
     walls: dict[str, list[float]] = {"bare": [], "one": [], "two": []}
     cpus: dict[str, list[float]] = {"bare": [], "one": [], "two": []}
-    analyses = analyses2 = None
-    for _ in range(max(1, args.rounds)):  # interleaved, so that a busy machine hurts all runs alike
-        w, c, _x = timed(lambda: [None for _d in nlp.pipe(texts, batch_size=args.batch_size)])
-        walls["bare"].append(w), cpus["bare"].append(c)
-        w, c, analyses = timed(lambda: list(analyzer.analyze_many(docs, n_process=1, batch_size=args.batch_size)))
-        walls["one"].append(w), cpus["one"].append(c)
+    analyses2 = None
+    bs = max(1, args.batch_size)
+    for _ in range(max(1, args.rounds)):
+        # bare and analysis alternate chunk by chunk (in alternating order), so that the load
+        # other programs put on a shared machine falls on both alike; each is one nlp.pipe call
+        wall, cpu_s = {"bare": 0.0, "one": 0.0}, {"bare": 0.0, "one": 0.0}
+        analyses = []
+        for k, start in enumerate(range(0, n, args.chunk)):
+            chunk_texts, chunk_docs = texts[start : start + args.chunk], docs[start : start + args.chunk]
+            runs = [("bare", lambda: [None for _d in nlp.pipe(chunk_texts, batch_size=bs)]),
+                    ("one", lambda: list(analyzer.analyze_many(chunk_docs, n_process=1, batch_size=bs)))]
+            for name, fn in runs[:: -1 if k % 2 else 1]:
+                w, c, out = timed(fn)
+                wall[name] += w
+                cpu_s[name] += c
+                if name == "one":
+                    analyses += out
+        for name in wall:
+            walls[name].append(wall[name]), cpus[name].append(cpu_s[name])
         if not args.no_scaling:
-            w, c, analyses2 = timed(lambda: list(analyzer.analyze_many(docs, n_process=2, batch_size=args.batch_size)))
+            w, c, analyses2 = timed(lambda: list(analyzer.analyze_many(docs, n_process=2, batch_size=bs)))
             walls["two"].append(w), cpus["two"].append(c)
     load_after = os.getloadavg()
     t_bare, t_one = min(walls["bare"]), min(walls["one"])
@@ -186,6 +203,8 @@ def main() -> None:
             "bare_nlp_pipe_articles_per_s": round(n / t_bare, 2),
             "analysis_articles_per_s": round(n / t_one, 2),
             "ratio_vs_bare": round(t_bare / t_one, 3),
+            "ratio_vs_bare_per_round": [round(b / o, 3) for b, o in zip(walls["bare"], walls["one"])],
+            "cpu_ratio_vs_bare_per_round": [round(b / o, 3) for b, o in zip(cpus["bare"], cpus["one"])],
             "analysis_2proc_articles_per_s": round(n / t_two, 2) if t_two else None,
             "scaling_2proc": round(t_one / t_two, 3) if t_two else None,
             "same_results_2proc": same,
@@ -217,6 +236,7 @@ def main() -> None:
     th = result["throughput"]
     print(f"throughput ({n} articles): bare nlp.pipe {th['bare_nlp_pipe_articles_per_s']} art/s, analysis "
           f"{th['analysis_articles_per_s']} art/s (ratio {th['ratio_vs_bare']}; CPU-time ratio {th['cpu_ratio_vs_bare']})")
+    print(f"  per round: wall ratios {th['ratio_vs_bare_per_round']}, CPU-time ratios {th['cpu_ratio_vs_bare_per_round']}")
     print(f"  load average before/after: {th['load_average_before_after']} on {os.cpu_count()} CPUs")
     if t_two:
         print(f"  n_process=2: {th['analysis_2proc_articles_per_s']} art/s (scaling {th['scaling_2proc']}x, "

