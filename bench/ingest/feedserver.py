@@ -2,6 +2,12 @@
 response, ETag/If-None-Match, keep-alive. Runs in its own process (so it does not share a
 CPU or the GIL with the client being measured).
 
+It answers on H loopback addresses (all of 127.0.0.0/8 is loopback on Linux), the same port on
+each, so that a client sees H distinct hosts, as real feeds live on many sites: `host_address(j)`
+is the j-th. Every address serves every feed; the client decides which feed lives where.
+
+    feedserver.py PORT LATENCY HOSTS    (prints the port, 0 = any free one)
+
     GET /feed/<i>.xml       the feed (or 304 when If-None-Match matches its current ETag)
     GET /control/change?every=<k>   bump the version of every k-th feed (10: 10% changed)
 """
@@ -93,13 +99,22 @@ class Server:
         return 404, b"", {}
 
 
-async def main(port: int, latency: float) -> None:
+def host_address(j: int) -> str:
+    """The j-th host's loopback address: 127.1.0.1, 127.1.0.2, ... 127.1.0.250, 127.1.1.1, ..."""
+    return f"127.1.{j // 250}.{j % 250 + 1}"
+
+
+async def main(port: int, latency: float, hosts: int) -> None:
     server = Server(latency)
-    listener = await asyncio.start_server(server.handle, "127.0.0.1", port, backlog=4096)
-    print(listener.sockets[0].getsockname()[1], flush=True)
-    async with listener:
-        await listener.serve_forever()
+    first = await asyncio.start_server(server.handle, host_address(0), port, backlog=4096)
+    port = first.sockets[0].getsockname()[1]
+    listeners = [first]
+    if hosts > 1:  # the others on the same port
+        listeners.append(await asyncio.start_server(server.handle, [host_address(j) for j in range(1, hosts)], port, backlog=4096))
+    print(port, flush=True)
+    await asyncio.gather(*(listener.serve_forever() for listener in listeners))
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 0, float(sys.argv[2]) if len(sys.argv) > 2 else 0.05))
+    arguments = sys.argv[1:] + ["0", "0.05", "1"][len(sys.argv) - 1:]
+    asyncio.run(main(int(arguments[0]), float(arguments[1]), int(arguments[2])))

@@ -304,3 +304,17 @@ def test_sources_add_of_a_home_page_follows_its_feed(server, tmp_path):
     listed = runner.invoke(app, ["sources", "export", *config]).output
     assert f'xmlUrl="{server.url("/rss.xml")}"' in listed and 'text="Le Journal — flux"' in listed
     assert f'xmlUrl="{server.url("/missing.xml")}"' in listed and 'text="Later"' in listed
+
+
+def test_one_hosts_sources_are_spread_over_the_run():
+    """Sources listed host by host are polled round-robin across hosts, each host's own order
+    kept: the workers do not all queue behind one host's politeness delay."""
+    from entrelignes.ingest.run import _Job, spread_hosts
+
+    def job(i: int, url: str) -> _Job:
+        return _Job(id=i, name=str(i), url=url, language="", fetch_full_page=False, etag="", last_modified="",
+                    poll_interval=900, consecutive_failures=0, trusted=True)
+
+    jobs = [job(1, "https://a.example/1"), job(2, "https://A.example/2"), job(3, "https://a.example/3"),
+            job(4, "https://b.example/"), job(5, "https://a.example:8443/"), job(6, "file:///srv/feeds/x.xml")]
+    assert [j.id for j in spread_hosts(jobs)] == [1, 4, 5, 6, 2, 3]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import itertools
 import random
 import time
 from collections.abc import Iterable, Iterator
@@ -165,7 +166,18 @@ def _due_jobs(session, config: Config, now: datetime, force: bool) -> list[_Job]
     ).where(c.enabled.is_(True))
     if not force:
         query = query.where(or_(c.next_poll_at.is_(None), c.next_poll_at <= now))
-    return [_job(row, config) for row in session.execute(query.order_by(c.next_poll_at.is_not(None), c.next_poll_at, c.id))]
+    jobs = [_job(row, config) for row in session.execute(query.order_by(c.next_poll_at.is_not(None), c.next_poll_at, c.id))]
+    return spread_hosts(jobs)
+
+
+def spread_hosts(jobs: list[_Job]) -> list[_Job]:
+    """The jobs with each host's spread over the run: a host's k-th job comes after every
+    host's (k-1)-th. A config lists an outlet's feeds together; polled in that order, the
+    workers would all wait on one host's politeness delay while the other hosts sit idle."""
+    by_host: dict[str, list[_Job]] = {}
+    for job in jobs:
+        by_host.setdefault(urlsplit(job.url).netloc.lower(), []).append(job)
+    return [job for round_ in itertools.zip_longest(*by_host.values()) for job in round_ if job is not None]
 
 
 def _job(row: Any, config: Config) -> _Job:
