@@ -26,8 +26,7 @@ ARTICLES = [
 PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{title}</title>
 <meta property="article:published_time" content="2026-03-12T08:00:00+01:00"></head>
 <body><nav>Accueil · Politique · Économie</nav><article><h1>{title}</h1>
-<p>{text}</p><p>Notre correspondant a pu joindre plusieurs témoins sur place, qui décrivent une journée
-longue et tendue ; la rédaction reviendra sur ce dossier dans ses prochaines éditions.</p></article><footer>© Exemple 2026. Abonnez-vous à notre lettre.</footer></body></html>"""
+<p>{text}</p><p>En bref : {text}</p></article><footer>© Exemple 2026. Abonnez-vous à notre lettre.</footer></body></html>"""
 
 
 def _warc(path: Path) -> None:
@@ -39,7 +38,8 @@ def _warc(path: Path) -> None:
         for n, (title, text) in enumerate(ARTICLES[:2]):
             body = PAGE.format(title=title, text=text).encode("utf-8")
             headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(f"https://exemple.fr/article/{n}", "response", payload=io.BytesIO(body), http_headers=headers))
+            writer.write_record(writer.create_warc_record(f"https://exemple.fr/article/{n}", "response", payload=io.BytesIO(body), http_headers=headers,
+                                                          warc_headers_dict={"WARC-Date": "2026-03-12T09:00:00Z"}))  # crawled the day of docs.jsonl
         image = StatusAndHeaders("200 OK", [("Content-Type", "image/png")], protocol="HTTP/1.1")
         writer.write_record(writer.create_warc_record("https://exemple.fr/logo.png", "response", payload=io.BytesIO(b"\x89PNG...."), http_headers=image))
 

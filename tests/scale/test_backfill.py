@@ -58,19 +58,21 @@ def test_same_output_whatever_engine_and_worker_count(clean_run, archives, tmp_p
 
 def test_each_day_is_clustered_on_its_own(clean_run):
     report, table, _, stories = clean_run
-    results = {r["article_id"]: r for r in table.to_pylist()}
+    results = {r["doc_id"]: r["article_id"] for r in table.to_pylist()}
     rows = stories.to_pylist()
     assert report.clustered == len(rows) == len(results)  # every article here has a date
-    assert {"2017-02-09", "2026-03-12"} <= {r["day"] for r in rows}  # the CSV's day, the JSONL's and the text files'
+    assert {r["day"] for r in rows} == {"2017-02-09", "2026-03-12"}  # the CSV's day; the JSONL's, the WARC's, the files'
     day_of_story = {}
     for row in rows:
         assert day_of_story.setdefault(row["story_id"], row["day"]) == row["day"]  # no story spans two days
     assert report.stories == len(day_of_story)
-    # the same report in the JSONL (2026-03-12) and in the WARC (crawled today): two days, two stories
-    story = {r["article_id"]: (r["day"], r["story_id"]) for r in rows}
-    jsonl = next(k for k, r in results.items() if r["doc_id"] == "j0")
-    warc = next(k for k, r in results.items() if r["url"] == "https://exemple.fr/article/0")
-    assert story[jsonl][0] == "2026-03-12" != story[warc][0] and story[jsonl][1] != story[warc][1]
+    story = {r["article_id"]: r["story_id"] for r in rows}
+    # the same report in the JSONL and crawled the same day in the WARC: one story
+    assert story[results["j0"]] == story[results["https://exemple.fr/article/0"]]
+    assert story[results["j1"]] == story[results["https://exemple.fr/article/1"]] != story[results["j0"]]
+    # the Seine flood of the JSONL (2026-03-12) and of the CSV (2017-02-09): two days, two stories
+    assert story[results["j2"]] != story[results["c0"]]
+    assert report.stories == len(rows) - 2
 
 
 def test_a_parquet_rerun_does_the_rest_and_matches_a_clean_run(clean_run, archives, tmp_path):
