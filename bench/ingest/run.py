@@ -92,17 +92,21 @@ def feed_url(i: int, port: int, feeds_per_host: int) -> str:
 
 
 def latency_floor(feeds: int, settings: dict, latency: float) -> float:
-    """The least time a poll can take: `concurrency` requests at a time, and on the busiest
-    host, starts spaced by the politeness delay and at most `per_host` in flight."""
-    rounds = -(-feeds // settings["concurrency"]) * latency
-    on_busiest = min(feeds, settings["feeds_per_host"])
-    starts: list[float] = []
-    for i in range(on_busiest):
-        start = i * settings["per_host_delay"]
-        if i >= settings["per_host"]:
-            start = max(start, starts[i - settings["per_host"]] + latency)
+    """The least time a poll can take, every response `latency` late: requests go `concurrency`
+    at a time, and a host's k-th request cannot start before k politeness delays (nor before a
+    per-host slot frees), so the requests that are k-th or later on their host start no sooner."""
+    per_host = min(feeds, settings["feeds_per_host"])
+    hosts = -(-feeds // per_host)
+    starts: list[float] = []  # earliest start of a host's k-th request
+    floor = 0.0
+    for k in range(per_host):
+        start = k * settings["per_host_delay"]
+        if k >= settings["per_host"]:
+            start = max(start, starts[k - settings["per_host"]] + latency)
         starts.append(start)
-    return max(rounds, starts[-1] + latency)
+        later = feeds - k * hosts  # requests that are k-th or later on their host (hosts filled in order)
+        floor = max(floor, start + -(-later // settings["concurrency"]) * latency)
+    return floor
 
 
 def client(feeds: int, port: int, settings: dict, repeat: int = 1) -> dict:

@@ -331,6 +331,7 @@ class H11Transport(httpx.AsyncBaseTransport):
             connection.close()
             return
         http.start_next_cycle()
+        connection.transport.resume_reading()  # an idle connection hears the server close it
         connection.reused = True
         connection.idle_since = time.monotonic()
         if len(self._idle) >= self.max_idle:
