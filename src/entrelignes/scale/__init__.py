@@ -1,5 +1,6 @@
 """Archive-scale analysis: `backfill` over JSONL, WARC, CSV, zip files and directories, on a
-local process pool or on Ray Data, to Parquet or to the store. See docs/SCALE.md."""
+local process pool or on Ray Data, to Parquet or to the store, then (`cluster`) each day's
+stories. See docs/SCALE.md."""
 
 from entrelignes.scale.archives import ArchiveError, list_units, read_archives
 from entrelignes.scale.backfill import BackfillReport, backfill
