@@ -1,6 +1,7 @@
-"""A stand-in for the analysis, for the local pool and Ray: it kills its process on a document
-titled "boom" (and so on every batch holding one); it "writes" each other document as an empty
-file named after its id in `folder`, so that `done(folder)` tells what the output holds."""
+"""Stand-ins for the analysis, for the local pool and Ray. `CrashingWorker` kills its process on
+a document titled "boom" (and so on every batch holding one); it "writes" each other document
+as an empty file named after its id in `folder`, so that `done(folder)` tells what the output
+holds. `FailingWorker` cannot write at all, as when the disk is full."""
 
 from __future__ import annotations
 
@@ -24,3 +25,11 @@ class CrashingWorker:
 
 def done(folder: Path) -> set[str]:
     return {path.name for path in Path(folder).iterdir()}
+
+
+class FailingWorker:
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def __call__(self, batch: list[dict]) -> dict:
+        raise OSError(f"no space left on device: {self.folder}")

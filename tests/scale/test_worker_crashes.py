@@ -1,6 +1,6 @@
 """A worker that dies costs only the document that kills it, on the local pool and on Ray: its
 batch is retried a bounded number of times, then one document at a time, and the culprit goes to
-the errors; the run completes."""
+the errors; the run completes. A worker that fails without dying (the disk is full) stops it."""
 
 from __future__ import annotations
 
@@ -24,15 +24,19 @@ def _archive(tmp_path, poisoned: set[int], count: int = 12):
     return list_units([tmp_path / "a.jsonl"]), written
 
 
-def _run(engine, units, written, **options):
+def _run(engine, units, written, worker=crashing_worker.CrashingWorker, **options):
     runner = {"local": run_local, "ray": run_ray}[engine]
-    return list(runner(units, worker=(crashing_worker.CrashingWorker, (written,)), skip=set(), done=partial(crashing_worker.done, written), **options))
+    return list(runner(units, worker=(worker, (written,)), skip=set(), done=partial(crashing_worker.done, written), **options))
+
+
+def _ray_if(engine, request) -> None:
+    if engine == "ray":
+        request.getfixturevalue("ray_session").cloudpickle.register_pickle_by_value(crashing_worker)
 
 
 @pytest.mark.parametrize("engine", ["local", "ray"])
 def test_a_dying_worker_costs_only_its_document(tmp_path, engine, request):
-    if engine == "ray":
-        request.getfixturevalue("ray_session").cloudpickle.register_pickle_by_value(crashing_worker)
+    _ray_if(engine, request)
     units, written = _archive(tmp_path, poisoned={5})
     summaries = _run(engine, units, written, batch_size=3, workers=2)
     errors = [error for summary in summaries for error in summary["errors"]]
@@ -46,3 +50,11 @@ def test_local_workers_that_cannot_work_at_all_stop_the_run(tmp_path):
     units, written = _archive(tmp_path, poisoned=set(range(8)), count=8)
     with pytest.raises(RuntimeError, match="keep dying"):
         _run("local", units, written, batch_size=2, workers=1)
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_a_worker_that_fails_without_dying_stops_the_run(tmp_path, engine, request):
+    _ray_if(engine, request)
+    units, written = _archive(tmp_path, poisoned=set())
+    with pytest.raises((OSError, RuntimeError), match="no space left on device"):
+        _run(engine, units, written, worker=crashing_worker.FailingWorker, batch_size=3, workers=2)

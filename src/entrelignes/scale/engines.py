@@ -13,7 +13,9 @@ small whatever the documents' size.
   worker, each loading the models once), summaries stream back to the driver. Ray's streaming
   executor bounds the data in flight. An actor that dies is restarted and its batch retried a
   bounded number of times, then given up; the documents of batches given up are retried one by
-  one, and one that kills its actor every time is reported as an error. Ray is imported only here.
+  one, and one that kills its actor every time is reported as an error. An exception in a worker
+  (not a document's: those are error rows) stops the run, as on the local pool. Ray is imported
+  only here.
 
 Summaries come in archive order (on Ray, those of documents retried one by one come last), so
 the errors file does too.
@@ -163,7 +165,10 @@ class _RayWorker:
     def __call__(self, batch):
         import pyarrow as pa
 
-        summary = self.work(batch.to_pylist())
+        try:
+            summary = {**self.work(batch.to_pylist()), "failure": ""}
+        except Exception as error:  # noqa: BLE001 - not a document's (those are error rows): sent back to stop the run
+            summary = {**batch_summary([]), "failure": f"{type(error).__name__}: {error}"}
         return pa.Table.from_pylist([{**summary, "errors": json.dumps(summary["errors"], ensure_ascii=False)}], schema=_summary_schema())
 
 
@@ -171,7 +176,7 @@ def _summary_schema():
     import pyarrow as pa
 
     return pa.schema([("documents", pa.int64()), ("analysed", pa.int64()), ("errors", pa.string()), ("worker", pa.int64()),
-                      ("done_at", pa.float64()), ("cpu_s", pa.float64()), ("write_s", pa.float64())])
+                      ("done_at", pa.float64()), ("cpu_s", pa.float64()), ("write_s", pa.float64()), ("failure", pa.string())])
 
 
 def _read_unit_rows(row: dict[str, Any], skip: frozenset[str]) -> list[dict[str, Any]]:
@@ -255,6 +260,10 @@ def _ray_summaries(ray, dataset, worker: WorkerSpec, batch_size: int, workers: i
     )
     for table in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
         for summary in table.to_pylist():
+            if failure := summary.pop("failure"):
+                # the store unreachable, the disk full, a bug: every batch would fail alike, so
+                # the run stops, as on the local pool (only an actor that dies is retried)
+                raise RuntimeError(f"a worker failed: {failure}")
             yield {**summary, "errors": json.loads(summary["errors"])}
 
 
