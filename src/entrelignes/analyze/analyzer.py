@@ -163,11 +163,11 @@ class Analyzer:
             raw: list[RawQuote] = fallback_quotes(text)
         elif prep.language == "fr":
             raw, sents = extract_quotes(doc, text)
-            entities = [Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+            entities = [Entity(text[e.start_char : e.end_char], e.label_, e.start_char, e.end_char) for e in doc.ents]
         else:
             # a model for another language: its entities, and the punctuation-and-verb quote rules
             raw = fallback_quotes(text)
-            entities = [Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+            entities = [Entity(text[e.start_char : e.end_char], e.label_, e.start_char, e.end_char) for e in doc.ents]
             notices.append(f"quotes in '{prep.language}' found by punctuation and reporting-verb rules only "
                            "(the parse-based rules are written for French)")
         quotes = [Quote(text[r.start:r.end], r.type, r.speaker, r.speaker_type, r.cue, r.start, r.end,

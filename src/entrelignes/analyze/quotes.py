@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
@@ -111,7 +112,6 @@ class FrenchQuoteRules:
         self.text = text
         self.quotes = quote_spans(self.text)
         self.sents = sentence_spans(self.text, self.quotes)
-        self.mentions = Mentions(doc, [(q.open, q.close) for q in self.quotes])
         # per-token columns as plain ints: building Token objects for every token costs more
         # than all the rules, so only candidate tokens are ever looked at as Tokens
         cols = doc.to_array([IDX, LENGTH, LOWER, LEMMA])
@@ -122,6 +122,11 @@ class FrenchQuoteRules:
         self._lemmas = cols[:, 3]
         self.taken: list[tuple[int, int]] = []
         self.out: list[RawQuote] = []
+
+    @cached_property
+    def mentions(self) -> Mentions:
+        """Built on the first speaker to resolve: many articles quote nobody."""
+        return Mentions(self.doc, [(q.open, q.close) for q in self.quotes])
 
     # -- small helpers -----------------------------------------------------------------
     def tok(self, char: int) -> Token:
