@@ -18,9 +18,9 @@ What it does:
   request gets no byte of answer, and a GET is then sent once more on a new connection;
 - timeouts from the request's "timeout" extension: "connect" (for resolving the host, then
   for each of its addresses in turn: TCP and TLS), "read" (between two reads) and "write";
-- the socket is read only while a request waits for data: what a fast server sends ahead of
-  the reader is never buffered beyond two reads (512 KiB); data on an idle kept connection
-  closes it;
+- reading a response pauses when data arrives that no request is waiting for: what a fast
+  server sends ahead of the reader is never buffered beyond two reads (512 KiB); a kept
+  connection is read while idle, to hear the server close it, and data on it closes it;
 - TLS with `ssl.create_default_context()` (certificates and host names verified);
 - safety: unless the request's `ALLOW_PRIVATE` extension is true, the host is resolved here,
   every address is checked (`safety.check_addresses`, raising `UnsafeURL`) and the connection
@@ -68,7 +68,8 @@ class _Connection(asyncio.Protocol):
     h11 directly, no stream buffer in between) and wakes the one request reading it.
 
     Reading is on demand: once data arrives that nothing waits for, the socket is no longer
-    read, so what is buffered stays bounded (two reads) however fast the server sends."""
+    read until a request waits again (or the connection is kept idle), so what is buffered
+    stays bounded (two reads) however fast the server sends."""
 
     __slots__ = ("key", "transport", "http", "idle_since", "reused", "_waiter", "_closed", "_error", "_writable")
 
