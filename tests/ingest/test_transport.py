@@ -407,3 +407,27 @@ def test_a_body_not_read_on_is_not_buffered_beyond_two_reads() -> None:
         assert sent and sent[0] < 20_000_000
     finally:
         listener.close()
+
+
+def test_a_request_the_server_does_not_read_times_out_on_writing() -> None:
+    """A request body larger than the socket buffers, to a server that never reads: the write
+    waits at most the write timeout, then fails clearly."""
+    connections: list[socket.socket] = []
+    listener, port = _raw_server(connections.append)  # accepted, never read
+
+    async def run() -> None:
+        transport = H11Transport()
+        request = httpx.Request("POST", f"http://127.0.0.1:{port}/upload", content=b"x" * 50_000_000,
+                                extensions={ALLOW_PRIVATE: True, "timeout": {"connect": 1.0, "read": 1.0, "write": 0.5}})
+        try:
+            with pytest.raises(httpx.WriteTimeout):
+                await transport.handle_async_request(request)
+        finally:
+            await transport.aclose()
+
+    try:
+        asyncio.run(asyncio.wait_for(run(), 10))  # not the 10 s: the write timeout
+    finally:
+        listener.close()
+        for each in connections:
+            each.close()

@@ -149,10 +149,10 @@ class _Connection(asyncio.Protocol):
             raise httpx.WriteError(str(self._error or "the connection is closed"), request=request)
         self.transport.write(data)
         while not self._writable:  # above the transport's high-water mark: wait, bounded
+            if self._closed:
+                raise httpx.WriteError(str(self._error or "the connection closed while sending"), request=request) from self._error
             if not await self._wait(timeout):
                 raise httpx.WriteTimeout(f"could not send the request for {timeout:g} s", request=request)
-            if self._error is not None:
-                raise httpx.WriteError(str(self._error), request=request) from self._error
 
     async def next_event(self, request: httpx.Request, timeout: float | None):
         """The next h11 event from the server, reading as needed."""
