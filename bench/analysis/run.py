@@ -111,9 +111,9 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="corpus articles for entities/throughput (0 = all)")
     ap.add_argument("--no-scaling", action="store_true", help="skip the n_process=2 run")
     ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--chunk", type=int, default=128,
+    ap.add_argument("--chunk", type=int, default=256,
                     help="articles per alternation of the bare and the analysis runs (analyze_many makes one "
-                         "nlp.pipe call per 4 batches, 128 articles by default)")
+                         "nlp.pipe call per 8 batches, 256 articles by default)")
     ap.add_argument("--rounds", type=int, default=1, help="interleaved timing rounds; the best wall time is kept")
     args = ap.parse_args()
     if not SHARED.exists():
