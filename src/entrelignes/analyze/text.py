@@ -175,10 +175,3 @@ def _append_trimmed(out: list[tuple[int, int]], text: str, s: int, e: int) -> No
         e -= 1
     if e > s:
         out.append((s, e))
-
-
-def paragraph_of(text: str, pos: int) -> tuple[int, int]:
-    """Offsets of the line holding `pos`."""
-    s = text.rfind("\n", 0, pos) + 1
-    e = text.find("\n", pos)
-    return s, (len(text) if e < 0 else e)
