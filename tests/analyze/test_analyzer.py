@@ -429,3 +429,22 @@ def test_selon_with_only_quoted_words_is_direct(analyzer):
     a = analyzer.analyze("t", "", "Selon Marc Aubert, « ça va devenir compliqué ». Selon Lucie Perrin, la situation "
                          "va devenir « compliquée » cet hiver.", "fr")
     assert [(q.type, q.speaker) for q in a.quotes] == [("direct", "Marc Aubert"), ("mixed", "Lucie Perrin")]
+
+
+# -- text helpers ----------------------------------------------------------------------------------
+
+def test_quote_spans_nesting_blank_lines_and_unclosed_marks():
+    from entrelignes.analyze.text import quote_spans
+
+    text = 'Il a dit : « Mon voisin a crié “ au feu ” puis « vite » ». Un « oubli\n\nsans fin. "Fin" .'
+    spans = [text[q.start:q.end] for q in quote_spans(text)]
+    # one top-level passage for the nested marks; the mark left open before a blank line is not a quote
+    assert spans == ["Mon voisin a crié “ au feu ” puis « vite »", "Fin"]
+
+
+def test_sentence_spans_do_not_split_inside_quotes_or_after_abbreviations():
+    from entrelignes.analyze.text import sentence_spans
+
+    text = "M. Dupont a dit « Je pars. Je reviens. » en riant. Puis il est parti.\nLe lendemain, rien."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "M. Dupont a dit « Je pars. Je reviens. » en riant.", "Puis il est parti.", "Le lendemain, rien."]

@@ -126,8 +126,8 @@ _ABBREV = re.compile(r"(?:\b(?:M|Mme|Mlle|Dr|Pr|St|Ste|Me|Mr|Mrs|Ms|No|art|etc|c
 def sentence_spans(text: str, quotes: list[QuoteSpan] | None = None) -> list[tuple[int, int]]:
     """Sentence (start, end) offsets: split after . ! ? … before a capital, and at line breaks.
 
-    A sentence never ends inside a quoted passage unless the quote is followed by a new
-    sentence start; end offsets exclude trailing spaces.
+    A sentence never ends inside a quoted passage (a quote's own final stop does not end the
+    sentence holding it); end offsets exclude trailing spaces.
     """
     quotes = quote_spans(text) if quotes is None else quotes
     inside = bytearray(len(text) + 1)
