@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from entrelignes.analyze.lexicon import EN_SPEECH, OTHER_SPEECH, SPEECH_FORMS, fold
-from entrelignes.analyze.quotes import RawQuote
+from entrelignes.analyze.quotes import RawQuote, strip_span
 from entrelignes.analyze.text import quote_spans, sentence_spans
 
 _VERB = r"(?:" + "|".join(sorted(EN_SPEECH, key=len, reverse=True)) + r")"
@@ -139,14 +139,6 @@ class _Speakers:
         return phrase, "organization", None
 
 
-def _strip(text: str, s: int, e: int) -> tuple[int, int]:
-    while s < e and text[s] in " ,;:":
-        s += 1
-    while e > s and text[e - 1] in " ,;:.":
-        e -= 1
-    return s, e
-
-
 def fallback_quotes(text: str) -> list[RawQuote]:
     quotes = quote_spans(text)
     sents = sentence_spans(text, quotes)
@@ -160,7 +152,7 @@ def fallback_quotes(text: str) -> list[RawQuote]:
         return 0, len(text)
 
     def add(s: int, e: int, kind: str, who: str | None, cue: str, cue_span: tuple[int, int]) -> None:
-        s, e = _strip(text, s, e)
+        s, e = strip_span(text, s, e)
         if who and _FIRST_PERSON & {fold(w) for w in who.split()}:
             return  # "I told her …": an interviewee's own story, inside a longer quote
         if e - s < 3 or any(r.start <= s < r.end or s <= r.start < e for r in out):

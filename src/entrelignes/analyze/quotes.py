@@ -90,7 +90,7 @@ class RawQuote:
     cue_end: int = -1
 
 
-def _strip_span(text: str, s: int, e: int) -> tuple[int, int]:
+def strip_span(text: str, s: int, e: int) -> tuple[int, int]:
     """Trim spaces, trailing punctuation and one pair of outer quotation marks."""
     while True:
         old = (s, e)
@@ -423,7 +423,7 @@ class FrenchQuoteRules:
     def add(self, s: int, e: int, kind: str, spk: tuple[str | None, str, str | None], cue: str,
             cue_span: tuple[int, int], mark_taken: bool = True) -> RawQuote | None:
         quoted = kind != "direct" and any(s <= q.open and q.close < e for q in self.quotes)
-        s, e = _strip_span(self.text, s, e)
+        s, e = strip_span(self.text, s, e)
         if cue_span[0] >= 0:
             for q in self.out:  # "X a affirmé qu'il n'a jamais dit que …": X's own words, not a new quote
                 if q.start <= cue_span[0] < q.end and (spk[0] is None or spk[0] == q.speaker) and q.speaker is not None:
@@ -697,7 +697,7 @@ class FrenchQuoteRules:
 
     def _one_passage(self, s: int, e: int) -> bool:
         """Whether text[s:e] is one passage in quotation marks, give or take spaces and punctuation."""
-        inner_s, inner_e = _strip_span(self.text, s, e)  # takes the marks off only in that case
+        inner_s, inner_e = strip_span(self.text, s, e)  # takes the marks off only in that case
         return any(s <= q.open and q.close < e and q.start <= inner_s and inner_e <= q.end for q in self.quotes)
 
     def _phrase_head(self, phrase) -> Token | None:
