@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -99,7 +100,7 @@ class Analyzer:
             for group in _batched(docs, batch_size * _BATCHES_PER_CALL):
                 yield from self._analyze_batch(group, batch_size)
             return
-        jobs = _batched(docs, batch_size * _BATCHES_PER_JOB)
+        jobs = _tapering_jobs(docs, batch_size * _BATCHES_PER_JOB, batch_size, tail=n_process * batch_size * _BATCHES_PER_JOB)
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         if "fork" in methods:
@@ -194,6 +195,19 @@ def _batched(docs: Iterable, size: int) -> Iterator[list]:
             batch = []
     if batch:
         yield batch
+
+
+def _tapering_jobs(docs: Iterable, job_size: int, batch_size: int, tail: int) -> Iterator[list]:
+    """Jobs of `job_size` documents, except the last `tail` ones, sent a batch at a time: the
+    workers then finish within a batch of each other instead of one running a whole job alone.
+    Reads ahead by `tail` documents only, so a stream stays a stream."""
+    ahead: deque = deque()
+    for doc in docs:
+        ahead.append(doc)
+        if len(ahead) >= tail + job_size:
+            yield [ahead.popleft() for _ in range(job_size)]
+    while ahead:
+        yield [ahead.popleft() for _ in range(min(max(1, batch_size), len(ahead)))]
 
 
 _WORKER: Analyzer | None = None
