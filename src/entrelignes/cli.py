@@ -148,8 +148,8 @@ def sources_import(opml_file: Annotated[Path, typer.Argument(help="An OPML file 
 
     config = _config(config_path)
     try:
-        feeds = import_opml(opml_file.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, OPMLError) as error:
+        feeds = import_opml(opml_file.read_bytes())
+    except (OSError, OPMLError) as error:
         console.print(f"[red]error[/red] {opml_file}: {error}")
         raise typer.Exit(1) from None
     with session_scope(_engine(config)) as session:

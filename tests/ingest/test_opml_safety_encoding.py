@@ -35,7 +35,7 @@ MINIFLUX_STYLE = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_opml_folders_become_tags():
-    sources = import_opml(MINIFLUX_STYLE)
+    sources = import_opml(MINIFLUX_STYLE.encode())
     assert [(s.name, s.url, s.tags) for s in sources] == [
         ("Le Journal", "https://journal.example/rss", ("Actualités", "Tech")),
         ("Ouest", "https://ouest.example/feed", ("Actualités", "Régions")),
@@ -52,17 +52,24 @@ def test_opml_round_trips(tmp_path):
     text = export_opml(sources)
     path = tmp_path / "export.opml"
     path.write_text(text, encoding="utf-8")
-    assert import_opml(path.read_text(encoding="utf-8")) == sources
-    assert import_opml(export_opml(import_opml(text))) == sources
+    assert import_opml(path.read_bytes()) == sources
+    assert import_opml(export_opml(import_opml(text.encode())).encode()) == sources
+
+
+@pytest.mark.parametrize("encoding", ["iso-8859-1", "utf-16", "utf-8-sig"])
+def test_opml_in_the_encoding_it_declares(encoding):
+    declared = "UTF-16" if encoding == "utf-16" else "UTF-8" if encoding == "utf-8-sig" else encoding
+    document = MINIFLUX_STYLE.replace('encoding="UTF-8"', f'encoding="{declared}"').encode(encoding)
+    assert [s.tags for s in import_opml(document)][0] == ("Actualités", "Tech")
 
 
 def test_opml_refuses_entities_and_junk():
     with pytest.raises(OPMLError, match="refused"):
-        import_opml('<!DOCTYPE opml [<!ENTITY e SYSTEM "file:///etc/passwd">]><opml><body><outline text="&e;" xmlUrl="x"/></body></opml>')
+        import_opml(b'<!DOCTYPE opml [<!ENTITY e SYSTEM "file:///etc/passwd">]><opml><body><outline text="&e;" xmlUrl="x"/></body></opml>')
     with pytest.raises(OPMLError, match="not an OPML file"):
-        import_opml("<rss/>")
+        import_opml(b"<rss/>")
     with pytest.raises(OPMLError, match="malformed OPML"):
-        import_opml("<opml><body>")
+        import_opml(b"<opml><body>")
 
 
 @pytest.mark.parametrize(

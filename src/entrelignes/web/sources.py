@@ -111,17 +111,17 @@ async def import_opml_upload(web: Web, raw: bytes) -> tuple[list[str], list[tupl
 
     def work():
         with web.session() as session:
-            return import_opml_text(session, raw.decode("utf-8", errors="replace"))
+            return import_opml_document(session, raw)
 
     return await run_in_threadpool(work)
 
 
-def import_opml_text(session: Session, text: str) -> tuple[list[str], list[tuple[str, str]]]:
+def import_opml_document(session: Session, document: bytes) -> tuple[list[str], list[tuple[str, str]]]:
     """Add the feeds of an OPML document as web sources; (added URLs, refused (URL, reason))."""
     from entrelignes.ingest.opml import import_opml
 
     added, refused = [], []
-    for item in import_opml(text)[:500]:
+    for item in import_opml(document)[:500]:
         try:
             add_from_web(session, url=item.url, name=item.name, language=item.language, tags=list(item.tags))
             added.append(item.url)
