@@ -83,7 +83,6 @@ def forgetful_server() -> Iterator[tuple[str, list[int]]]:
     connection when a second request arrives on it, unanswered: what a server does when its
     keep-alive timeout and our next request cross. Yields its URL and the requests answered
     per connection."""
-    listener = socket.create_server(("127.0.0.1", 0))
     answered: list[int] = []
 
     def serve(connection: socket.socket) -> None:
@@ -104,17 +103,9 @@ def forgetful_server() -> Iterator[tuple[str, list[int]]]:
                     connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
                     answered.append(1)
 
-    def accept() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(connection,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
+    listener, port = _raw_server(serve)
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/feed.xml", answered
+        yield f"http://127.0.0.1:{port}/feed.xml", answered
     finally:
         listener.close()
 
@@ -135,25 +126,19 @@ def test_a_kept_connection_closed_under_a_request_is_replaced_and_the_get_sent_a
 
 
 def test_a_new_connection_closed_without_an_answer_is_an_error_not_a_retry() -> None:
-    listener = socket.create_server(("127.0.0.1", 0))
     accepted: list[int] = []
 
-    def close_each() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            accepted.append(1)
+    def close_unanswered(connection: socket.socket) -> None:
+        accepted.append(1)
+        with connection:
             connection.recv(65_536)
-            connection.close()
 
-    threading.Thread(target=close_each, daemon=True).start()
+    listener, port = _raw_server(close_unanswered)
 
     async def run() -> str:
         async with Fetcher(FAST) as fetcher:
             with pytest.raises(FetchError) as error:
-                await fetcher.fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/feed.xml")
+                await fetcher.fetch(f"http://127.0.0.1:{port}/feed.xml")
         return error.value.reason
 
     try:
