@@ -57,9 +57,12 @@ def test_analyze_files_prints_one_line_per_document_and_reports_bad_ones(tmp_pat
     (tmp_path / "a.txt").write_text("Crue de la Vérane\n\n« Nous tiendrons », a déclaré la maire, Odile Ferrand. Selon une source proche du dossier, les digues ont cédé.\n")
     (tmp_path / "batch.jsonl").write_text(json.dumps({"id": 7, "text": "Le ministre a affirmé que l'arrêté serait publié sous huit jours."}) + "\n{not json\n")
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02")
-    result = runner.invoke(app, ["analyze", str(tmp_path / "a.txt"), str(tmp_path / "batch.jsonl"), str(tmp_path / "binary.txt")])
+    (tmp_path / "latin.txt").write_bytes("Grève à Besançon\n\nLe préfet a déclaré que la circulation serait rétablie jeudi.".encode("latin-1"))
+    files = ["a.txt", "batch.jsonl", "binary.txt", "latin.txt"]
+    result = runner.invoke(app, ["analyze", *(str(tmp_path / name) for name in files)])
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["id"] for line in lines] == ["a", "7"]
+    assert [line["id"] for line in lines] == ["a", "7", "latin"]
+    assert lines[2]["title"] == "Grève à Besançon"
     first = lines[0]
     assert first["title"] == "Crue de la Vérane" and first["language"] == "fr"
     assert {"quote", "type", "speaker", "speaker_type", "cue", "start", "end"} <= set(first["quotes"][0])

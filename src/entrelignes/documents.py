@@ -1,9 +1,11 @@
 """Documents in files, read one way for every command: plain text, HTML, JSONL records, CSV
-rows and WARC responses.
+rows and WARC pages.
 
-`read_records(stream, name)` is the one reader: it gives the documents a file holds, by its
-name's suffix, as `Record`s (title, text or raw HTML, URL, date, ...), a bad one as a Record with
-an `error`, and never extracts or analyses. `read_documents(path)` builds on it for
+`read_records(stream, name)` is the one reader, for the file commands and for the desk's local
+sources (entrelignes.ingest.local): it gives the documents a file holds, by its name's suffix, as
+`Record`s (title, text or raw HTML, URL, date, ...), a bad one as a Record with an `error`, and
+never extracts or analyses. Text and HTML are decoded as fetched pages are (declared charset,
+else detection), so a Latin-1 file keeps its accents. `read_documents(path)` builds on it for
 `entrelignes analyze FILE...` (HTML extracted, ids required of records); `entrelignes backfill`
 (entrelignes.scale.archives) builds on it for archives, adding zip files, directories and
 stable ids. Each input gives documents or a clear error, and one bad input never stops the
@@ -16,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -28,29 +29,33 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from entrelignes.stories import StoryInput
 
-TEXT_SUFFIXES = (".txt", ".text")
-HTML_SUFFIXES = (".html", ".htm")
+TEXT_SUFFIXES = (".txt", ".text", ".md")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
-RECORD_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + WARC_SUFFIXES + (".jsonl", ".csv")
+RECORD_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES + (".csv",)
 MAX_DOCUMENT_BYTES = 20_000_000  # one text or page larger than this is not an article
 
 # fields accepted in JSONL records and CSV columns, first match wins
 ID_FIELDS = ("id", "article_id", "doc_id")
 TITLE_FIELDS = ("title", "headline")
 TEXT_FIELDS = ("text", "body", "content")
+HTML_FIELDS = ("html", "content_html")
 URL_FIELDS = ("url", "article_source_link", "link", "source_url")
 DATE_FIELDS = ("published", "publish_date", "date", "published_at")
 OUTLET_FIELDS = ("outlet", "source", "site")
+AUTHOR_FIELDS = ("author",)
 
 
 @dataclass(frozen=True)
 class Record:
     """One document as a file holds it, before extraction.
 
-    `position`: 0 for a file that is one document, else the line, row or response number.
+    `position`: 0 for a file that is one document, else the line, row or WARC record number.
     `id`: the id the record gives (a WARC response: its URL), "" when none.
-    `where`: the record's place in the file ("line:3", "row:2", the response number), "" for
-    a file that is one document. `html` is set instead of `text` for pages to extract."""
+    `where`: the record's place in the file ("line:3", "row:2", the WARC record number), ""
+    for a file that is one document. A page to extract has `html` and no `text`; a record
+    may give both, and each reader picks the one it prefers."""
 
     position: int
     id: str = ""
@@ -62,6 +67,7 @@ class Record:
     published: str = ""
     language: str = ""
     outlet: str = ""
+    author: str = ""
     error: str = ""
 
 
@@ -74,45 +80,52 @@ def suffix_of(name: str) -> str:
     return Path(lower).suffix
 
 
-def decode_text(raw: bytes) -> str:
-    """Bytes of a text document as str, or a ValueError saying why they are not text."""
-    if b"\x00" in raw[:4096]:
+def decode_document(raw: bytes, content_type: str = "") -> str:
+    """Bytes of a text or HTML document as str, the way fetched pages are decoded (BOM, declared
+    charset, detection: a Latin-1 file keeps its accents), or a ValueError for binary data."""
+    from entrelignes.ingest.encoding import decode  # imported when first needed: the ingest package is heavy
+
+    text, _ = decode(raw, content_type)
+    if "\x00" in text[:4096]:  # after decoding, so that UTF-16 with a BOM is still text
         raise ValueError("binary data, not text")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"not UTF-8 text (byte {error.start})") from None
+    return text
 
 
-def read_records(stream: IO[bytes], name: str) -> Iterator[Record]:
+def read_records(stream: IO[bytes], name: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> Iterator[Record]:
     """The documents in one open file named `name`, in order: a JSONL file gives one per line,
-    a CSV one per row, a WARC one per HTML response, any other file one (HTML for .html/.htm,
-    text otherwise). Streamed: a file may be as large as you like."""
+    a CSV one per row, a WARC one per HTML page, any other file one (HTML for .html/.htm/.xhtml,
+    text otherwise). A document (page, text, JSONL line, WARC record) larger than `max_bytes` is
+    an error. Streamed: a file may be as large as you like."""
     suffix = suffix_of(name)
     try:
-        if suffix == ".jsonl":
-            yield from _jsonl(stream)
+        if suffix in JSONL_SUFFIXES:
+            yield from _jsonl(stream, max_bytes)
         elif suffix == ".csv":
             yield from _csv(stream)
         elif suffix in WARC_SUFFIXES:
-            yield from _warc(stream)
+            yield from _warc(stream, max_bytes)
         else:
-            yield _single(stream, html=suffix in HTML_SUFFIXES)
+            yield _single(stream, max_bytes, html=suffix in HTML_SUFFIXES)
     except (OSError, csv.Error, UnicodeDecodeError) as error:
         yield Record(0, error=f"unreadable: {error}")
 
 
-def _single(stream: IO[bytes], *, html: bool) -> Record:
-    raw = stream.read(MAX_DOCUMENT_BYTES + 1)
-    if len(raw) > MAX_DOCUMENT_BYTES:
-        return Record(0, error=f"larger than {MAX_DOCUMENT_BYTES // 1_000_000} MB")
+def _too_large(max_bytes: int) -> str:
+    return f"larger than {max_bytes} bytes"
+
+
+def _single(stream: IO[bytes], max_bytes: int, *, html: bool) -> Record:
+    raw = stream.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        return Record(0, error=_too_large(max_bytes))
     try:
-        content = decode_text(raw)
+        content = decode_document(raw)
     except ValueError as error:
         return Record(0, error=str(error))
     if html:
         return Record(0, html=content)
-    return Record(0, title=content.strip().partition("\n")[0].strip(), text=content)  # the first line is the title
+    first_line = content.strip().partition("\n")[0]
+    return Record(0, title=first_line.lstrip("# ").strip(), text=content)  # the first line (a Markdown heading too) is the title
 
 
 def _first(record: dict, fields: Sequence[str]) -> str:
@@ -129,25 +142,31 @@ def _from_fields(position: int, where: str, record: dict) -> Record:
         id=_first(record, ID_FIELDS), where=where, title=_first(record, TITLE_FIELDS), url=url,
         published=_first(record, DATE_FIELDS)[:40], language=str(record.get("language") or ""),
         outlet=_first(record, OUTLET_FIELDS) or (urlsplit(url).hostname or "" if url else ""),
+        author=_first(record, AUTHOR_FIELDS),
     )
-    text, html = _first(record, TEXT_FIELDS), str(record.get("html") or "")
+    text, html = _first(record, TEXT_FIELDS), _first(record, HTML_FIELDS)
     if not text and not html:
         return Record(position, error='missing "text" or "html"', **fields)
-    return Record(position, text=text, html="" if text else html, **fields)
+    return Record(position, text=text, html=html, **fields)
 
 
-def _jsonl(stream: IO[bytes]) -> Iterator[Record]:
-    """{"id", "title", "text" or "html", "url", "published", "language", "outlet"} per line."""
+def _jsonl(stream: IO[bytes], max_bytes: int) -> Iterator[Record]:
+    """{"id", "title", "text" or "html", "url", "published", "language", "outlet", "author"} per
+    line (JSON is UTF-8)."""
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
         where = f"line:{number}"
+        if len(line) > max_bytes:
+            yield Record(number, where=where, error=_too_large(max_bytes))
+            continue
         try:
-            record = json.loads(decode_text(line))
-            if not isinstance(record, dict):
-                raise ValueError("expected a JSON object")
-        except (ValueError, RecursionError) as error:
-            yield Record(number, where=where, error=str(error))
+            record = json.loads(line)
+        except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+            yield Record(number, where=where, error=f"invalid JSON ({error})")
+            continue
+        if not isinstance(record, dict):
+            yield Record(number, where=where, error="expected a JSON object")
             continue
         yield _from_fields(number, where, record)
 
@@ -160,41 +179,39 @@ def _csv(stream: IO[bytes]) -> Iterator[Record]:
         yield _from_fields(number, f"row:{number}", {k.strip().lower(): v for k, v in record.items() if k})
 
 
-def _warc(stream: IO[bytes]) -> Iterator[Record]:
-    """Each HTML response (status 2xx) of a WARC (or ARC) file, with its target URI and date."""
+def _warc(stream: IO[bytes], max_bytes: int) -> Iterator[Record]:
+    """Each web page of a WARC (or ARC) file, with its target URI and capture date: an HTML
+    response with status 2xx, or an HTML resource record (a page stored without HTTP headers,
+    its content type in the WARC header)."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
     position = 0
     try:
         for record in ArchiveIterator(stream, arc2warc=True):
-            if record.rec_type != "response":
+            if record.rec_type not in ("response", "resource"):
                 continue
             position += 1
             url = record.rec_headers.get_header("WARC-Target-URI") or ""
-            content_type = (record.http_headers.get_header("Content-Type") if record.http_headers else "") or ""
-            status = record.http_headers.get_statuscode() if record.http_headers else "200"
+            if not url.startswith(("http://", "https://")):
+                continue  # dns:, urn: ... records are not pages
+            http = record.http_headers
+            content_type = (http if http is not None else record.rec_headers).get_header("Content-Type") or ""
+            status = http.get_statuscode() if http is not None else "200"
             if "html" not in content_type.lower() or not str(status).startswith("2"):
                 continue
             fields = dict(id=url, where=str(position), url=url, outlet=urlsplit(url).hostname or "",
-                          published=(record.rec_headers.get_header("WARC-Date") or "")[:10])
-            body = record.content_stream().read(MAX_DOCUMENT_BYTES + 1)
-            if len(body) > MAX_DOCUMENT_BYTES:
-                yield Record(position, error=f"larger than {MAX_DOCUMENT_BYTES // 1_000_000} MB", **fields)
+                          published=record.rec_headers.get_header("WARC-Date") or "")
+            body = record.content_stream().read(max_bytes + 1)
+            if len(body) > max_bytes:
+                yield Record(position, error=_too_large(max_bytes), **fields)
                 continue
-            yield Record(position, html=_decode_html(body, content_type), **fields)
+            try:
+                yield Record(position, html=decode_document(body, content_type), **fields)
+            except ValueError as error:
+                yield Record(position, error=str(error), **fields)
     except ArchiveLoadFailed as error:
         yield Record(position + 1, where=str(position + 1), error=f"broken WARC record: {error}")
-
-
-def _decode_html(body: bytes, content_type: str) -> str:
-    found = re.search(r"charset=([\w-]+)", content_type, re.I)
-    for encoding in ([found.group(1)] if found else []) + ["utf-8"]:
-        try:
-            return body.decode(encoding)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return body.decode("cp1252", errors="replace")
 
 
 @dataclass(frozen=True)

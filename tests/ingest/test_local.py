@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from entrelignes.config import SourceConfig
 from entrelignes.ingest import fetch_all
+from entrelignes.ingest.local import iter_candidates
 from entrelignes.store import session_scope
 from entrelignes.store.schema import Article
 
@@ -35,6 +36,7 @@ def test_a_directory_of_archives(engine, tmp_path):
     (archive / "pages" / "one.html").write_text(article_html("Une page", canonical="https://archive.example/one/"))
     (archive / "pages" / "latin.html").write_bytes(article_html("Été à Besançon", charset="iso-8859-1").encode("cp1252"))
     (archive / "note.txt").write_text("Un texte brut\n\n" + "\n\n".join(PARAGRAPHS))
+    (archive / "latin.md").write_bytes(("# Grève à Besançon\n\n" + "\n\n".join(PARAGRAPHS)).encode("latin-1"))
     records = [
         {"url": "https://archive.example/jsonl-1", "title": "Ligne un", "text": "\n\n".join(PARAGRAPHS), "published": "2026-11-27T10:00:00+01:00"},
         {"url": "https://archive.example/jsonl-2", "title": "Ligne deux", "html": article_html("Ligne deux")},
@@ -49,7 +51,7 @@ def test_a_directory_of_archives(engine, tmp_path):
 
     config = make_config(tmp_path, SourceConfig(name="Archive", url="archive"))
     report = fetch_all(engine, config, now=NOW)
-    assert report.articles_new == 8, report.errors
+    assert report.articles_new == 9, report.errors
     assert [reason for _, reason in report.errors] == ["Archive: records.jsonl line 3: invalid JSON (Expecting value: line 1 column 1 (char 0))"]
     with session_scope(engine) as session:
         articles = {a.url: a for a in session.scalars(select(Article))}
@@ -58,6 +60,7 @@ def test_a_directory_of_archives(engine, tmp_path):
     assert articles["https://archive.example/jsonl-1"].published_at.isoformat() == "2026-11-27T09:00:00+00:00"
     assert any(a.title == "Été à Besançon" for a in articles.values())
     assert any(a.title == "Un texte brut" for a in articles.values())
+    assert any(a.title == "Grève à Besançon" for a in articles.values())
 
     # unchanged: like a 304
     again = fetch_all(engine, config, now=NOW + timedelta(hours=1))
@@ -65,7 +68,24 @@ def test_a_directory_of_archives(engine, tmp_path):
     # one file added: only it is new
     (archive / "pages" / "two.html").write_text(article_html("Deux", canonical="https://archive.example/two/"))
     third = fetch_all(engine, config, now=NOW + timedelta(hours=2))
-    assert third.articles_new == 1 and third.articles_seen >= 7, third
+    assert third.articles_new == 1 and third.articles_seen >= 8, third
+
+
+def test_records_keep_the_source_limit_their_fields_and_warc_resources(tmp_path):
+    from warcio.warcwriter import WARCWriter
+
+    (tmp_path / "big.txt").write_text("Titre\n\n" + "x" * 500)
+    both = {"title": "Les deux", "html": "<p>la page</p>", "text": "le texte", "author": "Odile Ferrand", "date": "2026-11-27T10:00:00+01:00"}
+    (tmp_path / "lines.jsonl").write_text(json.dumps(both) + "\n" + json.dumps({"title": "Sans rien"}) + "\n")
+    with (tmp_path / "pages.warc.gz").open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)  # a page stored without HTTP headers
+        writer.write_record(writer.create_warc_record("https://archive.example/stored", "resource", payload=io.BytesIO(b"<p>stored</p>"), warc_content_type="text/html"))
+    big, line_one, line_two, stored = iter_candidates(tmp_path, max_bytes=300)
+    assert (big.item.url, big.error) == ((tmp_path / "big.txt").as_uri(), "big.txt: larger than 300 bytes")
+    assert line_one.item.url == f"{(tmp_path / 'lines.jsonl').as_uri()}#line-1" and line_one.html == "<p>la page</p>"
+    assert line_one.item.author == "Odile Ferrand" and line_one.item.published.isoformat() == "2026-11-27T10:00:00+01:00"
+    assert line_two.error == 'lines.jsonl line 2: missing "text" or "html"'
+    assert (stored.item.url, stored.html, stored.error) == ("https://archive.example/stored", "<p>stored</p>", "")
 
 
 def test_a_local_feed_file_with_relative_links(engine, tmp_path):

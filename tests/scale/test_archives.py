@@ -53,6 +53,17 @@ def test_text_and_html_files(archives):
     assert binary["error"]
 
 
+def test_latin_1_text_and_html_keep_their_accents(tmp_path):
+    text = ("Grève à Besançon\n\nLe préfet a déclaré que la circulation serait rétablie dès jeudi matin, après trois jours "
+            "de crue. Les écoles de la vallée resteront fermées jusqu'à la fin de la semaine.")
+    (tmp_path / "grève.txt").write_bytes(text.encode("latin-1"))
+    page = f'<html><head><meta charset="iso-8859-1"><title>Été</title></head><body><p>{text}</p></body></html>'
+    (tmp_path / "été.html").write_bytes(page.encode("latin-1"))
+    plain, html = read_archives([tmp_path])  # in name order
+    assert (plain["title"], plain["text"], plain["error"]) == ("Grève à Besançon", text, "")
+    assert html["html"] == page and html["error"] == ""
+
+
 def test_warc_responses_with_html_only(archives):
     docs = list(read_archives([archives / "crawl.warc.gz"]))
     assert [d["url"] for d in docs] == ["https://exemple.fr/article/0", "https://exemple.fr/article/1"]

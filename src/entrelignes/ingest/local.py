@@ -1,10 +1,11 @@
 """Local sources for archives: a file or a directory of HTML pages, text files, JSONL records,
-WARC files (via warcio) and feed files.
+WARC files and feed files. The documents are read by `entrelignes.documents.read_records`, the
+reader of the file commands and of `entrelignes backfill`, so a file one takes the others take:
 
-- `.html`/`.htm`: one article page (its `<link rel=canonical>` gives the article's URL);
-- `.txt`: one article, the first non-empty line is the title;
-- `.jsonl`: one article per line: {"url", "title", "text" or "html", "published", "language", "author"};
-- `.warc`, `.warc.gz`: every 200 HTML response record is an article page;
+- `.html`/`.htm`/`.xhtml`: one article page (its `<link rel=canonical>` gives the article's URL);
+- `.txt`/`.md`: one article, the first non-empty line is the title;
+- `.jsonl`: one article per line: {"url", "title", "text" or "html", "published", "author", ...};
+- `.warc`, `.warc.gz`: every 2xx HTML response (or HTML resource record) is an article page;
 - `.xml`, `.rss`, `.atom`, `.json`, `.xml.gz`: a feed whose items may be local files.
 
 Everything is streamed: a directory of 100,000 files or a 10 GB WARC never sits in memory.
@@ -15,20 +16,15 @@ and sizes — is the one stored at the previous poll.
 from __future__ import annotations
 
 import html as html_lib
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from entrelignes.ingest.encoding import decode, header_charset
+from entrelignes.documents import HTML_SUFFIXES, JSONL_SUFFIXES, TEXT_SUFFIXES, WARC_SUFFIXES, Record, read_records
 from entrelignes.ingest.feeds import parse_date
 from entrelignes.records import FeedItem
 
-PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
-TEXT_SUFFIXES = (".txt", ".text", ".md")
-JSONL_SUFFIXES = (".jsonl", ".ndjson")
-WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf", ".json", ".xml.gz", ".feed")
 
 
@@ -45,7 +41,7 @@ def kind_of(path: Path) -> str:
     if path.is_dir():
         return "directory"
     name = path.name.lower()
-    for kind, suffixes in (("warc", WARC_SUFFIXES), ("page", PAGE_SUFFIXES), ("text", TEXT_SUFFIXES), ("jsonl", JSONL_SUFFIXES), ("feed", FEED_SUFFIXES)):
+    for kind, suffixes in (("warc", WARC_SUFFIXES), ("page", HTML_SUFFIXES), ("text", TEXT_SUFFIXES), ("jsonl", JSONL_SUFFIXES), ("feed", FEED_SUFFIXES)):
         if name.endswith(suffixes):
             return kind
     return "unknown"
@@ -88,112 +84,33 @@ def iter_candidates(path: Path, max_bytes: int) -> Iterator[Candidate | Path]:
     yielded as their Path: the caller parses them like any feed."""
     for file in _files(path):
         kind = kind_of(file)
-        try:
-            if kind == "page":
-                yield from _page(file, max_bytes)
-            elif kind == "text":
-                yield from _text(file, max_bytes)
-            elif kind == "jsonl":
-                yield from _jsonl(file, max_bytes)
-            elif kind == "warc":
-                yield from _warc(file, max_bytes)
-            elif kind == "feed":
-                yield file
-        except OSError as error:
-            yield Candidate(FeedItem(url=file.as_uri(), title=file.name), error=f"cannot read {file}: {error.strerror or error}")
-
-
-def _too_large(file: Path, max_bytes: int) -> Candidate | None:
-    size = file.stat().st_size
-    if size > max_bytes:
-        return Candidate(FeedItem(url=file.as_uri(), title=file.name), error=f"file too large: {size} bytes > limit {max_bytes}")
-    return None
-
-
-def _page(file: Path, max_bytes: int) -> Iterator[Candidate]:
-    refused = _too_large(file, max_bytes)
-    if refused:
-        yield refused
-        return
-    text, _ = decode(file.read_bytes())
-    yield Candidate(FeedItem(url=file.as_uri(), title=""), html=text)
-
-
-def _text(file: Path, max_bytes: int) -> Iterator[Candidate]:
-    refused = _too_large(file, max_bytes)
-    if refused:
-        yield refused
-        return
-    text, _ = decode(file.read_bytes())
-    lines = text.strip().splitlines()
-    title = lines[0].strip().lstrip("# ").strip() if lines else file.stem
-    body = "\n".join(lines[1:]).strip()
-    yield Candidate(FeedItem(url=file.as_uri(), title=title), html=text_to_html(title, body))
-
-
-def _jsonl(file: Path, max_bytes: int) -> Iterator[Candidate]:
-    with file.open("rb") as stream:
-        for number, raw in enumerate(stream, start=1):
-            if not raw.strip():
-                continue
-            fallback = f"{file.as_uri()}#line-{number}"
-            if len(raw) > max_bytes:
-                yield Candidate(FeedItem(url=fallback, title=""), error=f"{file.name} line {number}: record larger than {max_bytes} bytes")
-                continue
+        if kind == "feed":
+            yield file
+        elif kind in ("page", "text", "jsonl", "warc"):
             try:
-                record = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-                yield Candidate(FeedItem(url=fallback, title=""), error=f"{file.name} line {number}: invalid JSON ({error})")
-                continue
-            if not isinstance(record, dict):
-                yield Candidate(FeedItem(url=fallback, title=""), error=f"{file.name} line {number}: expected a JSON object")
-                continue
-
-            def field(name: str) -> str:
-                value = record.get(name)
-                return value.strip() if isinstance(value, str) else ""
-
-            url = field("url") or fallback
-            title = field("title")
-            item = FeedItem(url=url, title=title, published=parse_date(field("published") or field("date")), author=field("author"))
-            html = field("html") or field("content_html")
-            if not html:
-                text = field("text") or field("content")
-                if not text:
-                    yield Candidate(item, error=f"{file.name} line {number}: no text or html")
-                    continue
-                html = text_to_html(title, text)
-            yield Candidate(item, html=html)
+                with file.open("rb") as stream:
+                    for record in read_records(stream, file.name, max_bytes):
+                        yield _candidate(file, kind, record)
+            except OSError as error:
+                yield Candidate(FeedItem(url=file.as_uri(), title=file.name), error=f"cannot read {file}: {error.strerror or error}")
 
 
-def _warc(file: Path, max_bytes: int) -> Iterator[Candidate]:
-    from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
-
-    with file.open("rb") as stream:
-        try:
-            for record in ArchiveIterator(stream):
-                if record.rec_type not in ("response", "resource"):
-                    continue
-                url = record.rec_headers.get_header("WARC-Target-URI") or ""
-                if not url.startswith(("http://", "https://")):
-                    continue
-                content_type = ""
-                if record.http_headers is not None:
-                    status = record.http_headers.get_statuscode() or ""
-                    if not status.startswith("2"):
-                        continue
-                    content_type = record.http_headers.get_header("Content-Type") or ""
-                else:
-                    content_type = record.rec_headers.get_header("Content-Type") or ""
-                if "html" not in content_type.lower():
-                    continue
-                body = record.content_stream().read(max_bytes + 1)
-                published = parse_date(record.rec_headers.get_header("WARC-Date") or "")
-                if len(body) > max_bytes:
-                    yield Candidate(FeedItem(url=url, title=""), error=f"WARC record larger than {max_bytes} bytes")
-                    continue
-                text, _ = decode(body, content_type if header_charset(content_type) else "")
-                yield Candidate(FeedItem(url=url, title="", published=published), html=text)
-        except ArchiveLoadFailed as error:
-            yield Candidate(FeedItem(url=file.as_uri(), title=file.name), error=f"not a readable WARC file: {error}")
+def _candidate(file: Path, kind: str, record: Record) -> Candidate:
+    """The candidate for one record of `file`; errors name the file (and the JSONL line)."""
+    if not record.position:  # the file as a whole: a page, a text, or a file that cannot be read
+        title = file.name if record.error else record.title or (file.stem if kind == "text" else "")
+        item = FeedItem(url=file.as_uri(), title=title)
+        where = ""
+    elif kind == "jsonl":
+        item = FeedItem(url=record.url or f"{file.as_uri()}#line-{record.position}", title=record.title,
+                        published=parse_date(record.published), author=record.author)
+        where = f" line {record.position}"
+    else:  # a WARC page, or the broken record where a WARC file stops being readable
+        item = FeedItem(url=record.url or file.as_uri(), title="" if record.url else file.name, published=parse_date(record.published))
+        where = ""
+    if record.error:
+        return Candidate(item, error=f"{file.name}{where}: {record.error}")
+    if record.html:  # preferred to a record's text: a page keeps its metadata and links
+        return Candidate(item, html=record.html)
+    body = record.text if record.position else record.text.strip().partition("\n")[2].strip()  # a text file's first line is its title
+    return Candidate(item, html=text_to_html(item.title, body))

@@ -90,8 +90,8 @@ def _raw(unit: Unit, record: Record) -> dict[str, object]:
     return {
         "article_id": key, "source": unit.source, "position": record.position, "doc_id": doc_id, "url": record.url,
         "outlet": record.outlet, "published": record.published or _date_from_name(unit.source), "title": record.title,
-        "text": record.text, "html": record.html, "language": record.language, "error": record.error,
-    }
+        "text": record.text, "html": "" if record.text else record.html, "language": record.language, "error": record.error,
+    }  # a record giving both text and html is analysed on its text, as `entrelignes analyze` does
 
 
 def _date_from_name(name: str) -> str:
