@@ -99,9 +99,9 @@ def forgetful_server() -> Iterator[tuple[str, list[int]]]:
                     requests += 1
                     if requests > 1:
                         return  # closes without answering
+                    answered.append(1)  # before sending: the client may check as soon as it reads
                     body = FEED.encode()
                     connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-                    answered.append(1)
 
     listener, port = _raw_server(serve)
     try:
