@@ -238,7 +238,9 @@ def run_ray(units: Sequence[Unit], *, worker: WorkerSpec, skip: set[str], batch_
         yield {**batch_summary([]), "documents": written - analysed, "analysed": written - analysed}
     if not missing:
         return
-    for summary in _ray_summaries(ray, ray.data.from_items(missing), worker, 1, workers):
+    # one document per block and per actor at a time: a document beside the culprit would die with it
+    alone = ray.data.from_items(missing, override_num_blocks=len(missing))
+    for summary in _ray_summaries(ray, alone, worker, 1, workers, tasks_per_actor=1):
         reported.update(error["article_id"] for error in summary["errors"])
         yield summary
     finished = done() | reported
@@ -247,13 +249,13 @@ def run_ray(units: Sequence[Unit], *, worker: WorkerSpec, skip: set[str], batch_
         yield batch_summary(lost)
 
 
-def _ray_summaries(ray, dataset, worker: WorkerSpec, batch_size: int, workers: int) -> Iterator[dict[str, Any]]:
+def _ray_summaries(ray, dataset, worker: WorkerSpec, batch_size: int, workers: int, tasks_per_actor: int = 2) -> Iterator[dict[str, Any]]:
     dataset = dataset.map_batches(
         _RayWorker,
         fn_constructor_args=worker,
         batch_size=batch_size,
         batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=max(1, workers), max_tasks_in_flight_per_actor=2),
+        compute=ray.data.ActorPoolStrategy(size=max(1, workers), max_tasks_in_flight_per_actor=tasks_per_actor),
         num_cpus=1,
         max_restarts=-1,  # an actor that dies is replaced ...
         max_task_retries=RAY_TASK_RETRIES,  # ... but a batch that kills it every time is given up
