@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from store_fixture import build_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
 
+from pg_cluster import postgres_cluster, store_url  # noqa: E402,F401 - fixtures: the store suite's SQLite and PostgreSQL
 from entrelignes.config import Config  # noqa: E402
 from entrelignes.store import browse, open_store, session_scope  # noqa: E402
 from entrelignes.store.search import search_articles  # noqa: E402
@@ -19,30 +19,9 @@ from entrelignes.store.users import add_user, authenticate, create_token, user_f
 from entrelignes.web import views  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def postgres_cluster():
-    from pg_cluster import PostgresCluster, Unavailable
-
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
-    except Unavailable as error:
-        cluster.stop()
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required under CI: {error}")
-        pytest.skip(f"PostgreSQL unavailable: {error}")
-    yield cluster
-    cluster.stop()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        cluster = request.getfixturevalue("postgres_cluster")
-        url = cluster.url(cluster.create_database())
-    engine = open_store(url)
+@pytest.fixture()
+def engine(store_url):
+    engine = open_store(store_url)
     build_store(engine)
     yield engine
     engine.dispose()
