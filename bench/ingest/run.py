@@ -59,25 +59,25 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _peak_mb() -> float:
-    """Peak resident memory since the last `_reset_peak` (Linux: VmHWM), in MB."""
+def _status_mb(field: str) -> float | None:
+    """A memory figure of /proc/self/status (Linux), in MB; None where there is none."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+    return None
+
+
+def _peak_mb() -> float:
+    """Peak resident memory since the last `_reset_peak` (VmHWM), in MB."""
+    peak = _status_mb("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
 def _rss_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _status_mb("VmRSS") or 0.0
 
 
 def _reset_peak() -> None:
