@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from entrelignes.encoding import decode
+
 if TYPE_CHECKING:
     from entrelignes.stories import StoryInput
 
@@ -83,8 +85,6 @@ def suffix_of(name: str) -> str:
 def decode_document(raw: bytes, content_type: str = "") -> str:
     """Bytes of a text or HTML document as str, the way fetched pages are decoded (BOM, declared
     charset, detection: a Latin-1 file keeps its accents), or a ValueError for binary data."""
-    from entrelignes.ingest.encoding import decode  # imported when first needed: the ingest package is heavy
-
     text, _ = decode(raw, content_type)
     if "\x00" in text[:4096]:  # after decoding, so that UTF-16 with a BOM is still text
         raise ValueError("binary data, not text")

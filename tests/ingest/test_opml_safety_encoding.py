@@ -8,7 +8,7 @@ import pytest
 
 from entrelignes.config import SourceConfig
 from entrelignes.ingest.discover import discover_feeds, page_canonical
-from entrelignes.ingest.encoding import decode
+from entrelignes.encoding import decode
 from entrelignes.ingest.fetcher import parse_retry_after
 from entrelignes.ingest.opml import OPMLError, export_opml, import_opml
 from entrelignes.ingest.run import backoff

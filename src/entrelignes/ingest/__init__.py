@@ -2,8 +2,8 @@
 
 `fetch_all` is what the pipeline and the CLI call. The parts, one concern each:
 `fetcher` (the one HTTP client: politeness, conditional GET, limits, safety), `feeds` (RSS,
-Atom, JSON Feed, sitemaps), `local` (files, directories, JSONL, WARC), `encoding` (charsets),
-`urls` (canonical URLs), `discover` (feed auto-discovery, page canonical), `opml`, `safety`
+Atom, JSON Feed, sitemaps), `local` (files, directories, JSONL, WARC; charsets are
+`entrelignes.encoding`'s, shared with the file commands), `urls` (canonical URLs), `discover` (feed auto-discovery, page canonical), `opml`, `safety`
 (server-side request forgery guard), `run` (one ingestion run and source health).
 """
 

@@ -27,7 +27,7 @@ from xml.etree.ElementTree import Element, ParseError, XMLParser
 import defusedxml.ElementTree as DefusedET
 from defusedxml import DefusedXmlException
 
-from entrelignes.ingest.encoding import decode
+from entrelignes.encoding import decode
 from entrelignes.ingest.urls import resolve
 from entrelignes.records import FeedItem
 

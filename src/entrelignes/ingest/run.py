@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from entrelignes.config import Config
 from entrelignes.extract import ExtractionError, extract_page
 from entrelignes.ingest.discover import discover_feeds, looks_like_article, page_canonical, page_title, select_body
-from entrelignes.ingest.encoding import decode
+from entrelignes.encoding import decode
 from entrelignes.ingest.feeds import FeedError, NotAFeed, ParsedFeed, parse_feed
 from entrelignes.ingest.fetcher import FetchError, Fetcher, _file_path
 from entrelignes.ingest.local import Candidate, iter_candidates, kind_of, signature

@@ -34,7 +34,7 @@ class Discovery:
 
 async def _discover(config: Config, url: str, transport: httpx.AsyncBaseTransport | None) -> Discovery:
     from entrelignes.ingest.discover import discover_feeds, page_title
-    from entrelignes.ingest.encoding import decode
+    from entrelignes.encoding import decode
     from entrelignes.ingest.feeds import FeedError, looks_like_html, parse_feed
     from entrelignes.ingest.fetcher import Fetcher, FetchError
 
