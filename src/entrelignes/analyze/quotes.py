@@ -420,6 +420,11 @@ class FrenchQuoteRules:
                 return t.idx
         return sent_end
 
+    def add_reported_clause(self, v: Token, start: int, sent_end: int, cue_tail: str = "") -> None:
+        """An indirect quote: what `v` reports, from `start` to the clause's end, said by `v`'s speaker."""
+        cue_s, cue_e, cue = self.verb_group(v)
+        self.add(start, self.clause_end(start, sent_end), "indirect", self.speaker_of_verb(v), cue + cue_tail, (cue_s, cue_e))
+
     def add(self, s: int, e: int, kind: str, spk: tuple[str | None, str, str | None], cue: str,
             cue_span: tuple[int, int], mark_taken: bool = True) -> RawQuote | None:
         quoted = kind != "direct" and any(s <= q.open and q.close < e for q in self.quotes)
@@ -520,9 +525,7 @@ class FrenchQuoteRules:
                 m = _SELON_LEAD.match(self.text, cs)  # "annonce que, selon ses sources, …"
                 if m:
                     cs = m.end()
-                ce = self.clause_end(cs, s_end)
-                cue_s, cue_e, cue = self.verb_group(v)
-                self.add(cs, ce, "indirect", self.speaker_of_verb(v), cue, (cue_s, cue_e))
+                self.add_reported_clause(v, cs, s_end)
                 continue
             # infinitive complement: "appelle à manifester", "a affirmé n'avoir"
             if lem in _INF_VERBS:
@@ -545,9 +548,7 @@ class FrenchQuoteRules:
                     if gap and fold(doc[j - 1].text) not in ("de", "d'", "a", "à") and not addressee:
                         continue
                     cs = doc[j].idx
-                    ce = self.clause_end(cs, s_end)
-                    cue_s, cue_e, cue = self.verb_group(v)
-                    self.add(cs, ce, "indirect", self.speaker_of_verb(v), cue, (cue_s, cue_e))
+                    self.add_reported_clause(v, cs, s_end)
                     continue
             # "X s'est dit favorable à …", "se dit prêt à …": a stance in the speaker's words
             if lem == "dire" and any(fold(doc[k].text) in ("s'", "se") for k in range(max(0, v.i - 3), v.i)) \
@@ -557,9 +558,7 @@ class FrenchQuoteRules:
                     j += 1
                 if j < len(doc) and doc[j].idx < s_end and doc[j].pos_ in ("ADJ", "ADP", "VERB", "ADV", "PRON", "DET"):
                     cs = doc[j].idx
-                    ce = self.clause_end(cs, s_end)
-                    cue_s, cue_e, cue = self.verb_group(v)
-                    self.add(cs, ce, "indirect", self.speaker_of_verb(v), cue, (cue_s, cue_e))
+                    self.add_reported_clause(v, cs, s_end)
                     continue
             # "appelle à la grève", "a appelé à un rassemblement": a call is reported speech
             # (not in the passive: "était invité à un festival" names a guest, not a speaker)
@@ -568,9 +567,7 @@ class FrenchQuoteRules:
                 nxt = doc[v.i + 2] if fold(doc[v.i + 1].text) == "a" else doc[v.i + 1]
                 if nxt.pos_ in ("DET", "NOUN") and fold(doc[v.i + 1].text) == "a" or nxt.text.lower() in ("au", "aux"):
                     cs = doc[v.i + 2].idx if fold(doc[v.i + 1].text) == "a" else doc[v.i + 1].idx
-                    ce = self.clause_end(cs, s_end)
-                    cue_s, cue_e, cue = self.verb_group(v)
-                    self.add(cs, ce, "indirect", self.speaker_of_verb(v), cue + " " + doc[v.i + 1].text, (cue_s, cue_e))
+                    self.add_reported_clause(v, cs, s_end, cue_tail=" " + doc[v.i + 1].text)
                     continue
             # inverted incise: "<content>, a déclaré X" / "<content>, estime-t-il"
             cue_s, cue_e, cue = self.verb_group(v)
