@@ -450,3 +450,18 @@ def test_sentence_spans_do_not_split_inside_quotes_or_after_abbreviations():
     text = "M. Dupont a dit « Je pars. Je reviens. » en riant. Puis il est parti.\nLe lendemain, rien."
     assert [text[s:e] for s, e in sentence_spans(text)] == [
         "M. Dupont a dit « Je pars. Je reviens. » en riant.", "Puis il est parti.", "Le lendemain, rien."]
+
+
+def test_sentence_ends_after_a_quote_whose_last_stop_is_inside_the_marks():
+    from entrelignes.analyze.text import sentence_spans
+
+    text = "Elle a dit : « Nous partons. » Le train attendait. « Vraiment ? », demanda-t-il. « Oui. » en souriant."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Elle a dit : « Nous partons. »", "Le train attendait.", "« Vraiment ? », demanda-t-il.", "« Oui. » en souriant."]
+
+
+def test_second_quoted_sentence_continues_the_speaker_of_the_first(analyzer):
+    a = analyzer.analyze("t", "", "Le porte-parole a d'abord répondu : « Nous attendons les résultats. » "
+                         "« Rien ne sera décidé avant la fin du mois. »", "fr")
+    q = by_text(a, "Rien ne sera décidé")
+    assert q.type == "direct" and q.speaker == "Le porte-parole"

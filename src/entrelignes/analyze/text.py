@@ -126,13 +126,17 @@ _ABBREV = re.compile(r"(?:\b(?:M|Mme|Mlle|Dr|Pr|St|Ste|Me|Mr|Mrs|Ms|No|art|etc|c
 def sentence_spans(text: str, quotes: list[QuoteSpan] | None = None) -> list[tuple[int, int]]:
     """Sentence (start, end) offsets: split after . ! ? … before a capital, and at line breaks.
 
-    A sentence never ends inside a quoted passage (a quote's own final stop does not end the
-    sentence holding it); end offsets exclude trailing spaces.
+    A sentence never ends inside a quoted passage. A quote's own final stop ends the sentence
+    after the closing mark when a new sentence starts there (« Je pars. » Il sortit.), not when
+    the sentence goes on (« Je pars. », dit-il.). End offsets exclude trailing spaces.
     """
     quotes = quote_spans(text) if quotes is None else quotes
     inside = bytearray(len(text) + 1)
+    close_after_final_stop: dict[int, int] = {}
     for q in quotes:
         inside[q.open + 1 : q.close] = b"\x01" * (q.close - q.open - 1)
+        if text[q.end - 1] in ".!?…":
+            close_after_final_stop[q.end - 1] = q.close
     out: list[tuple[int, int]] = []
     start = 0
     n = len(text)
@@ -144,8 +148,8 @@ def sentence_spans(text: str, quotes: list[QuoteSpan] | None = None) -> list[tup
         cut = None
         if c == "\n":
             cut = i
-        elif not inside[i]:
-            j = i + 1
+        elif not inside[i] or i in close_after_final_stop:
+            j = i + 1 if not inside[i] else close_after_final_stop[i] + 1
             while j < n and text[j] in ".!?…»”\")":
                 j += 1
             if j >= n:
