@@ -107,13 +107,14 @@ def _outlet_boilerplate(session, outlet: str, new_texts: list[str]) -> list[str]
 def cluster(engine: Engine, config: Config) -> ClusterReport:
     """Group recent articles into stories, in publication order.
 
-    The clusterer's open window is saved with the story rows of each run, in one transaction,
-    so a run feeds only the articles that have no story yet and gets what one long run would
-    have given. Without a usable saved window (first run, lost, written with other settings, or
-    out of step with the story rows) the last `CLUSTER_LOOKBACK` of articles is replayed instead:
-    the clusterer is deterministic, so the replay finds the same stories and ids. What editions
-    showed is marked (on a saved clusterer's open stories first, and on each article as it is
-    placed), so a merge or split leaves a shown story's id with what was shown, replay or not.
+    The clusterer's open and resting windows are saved with the story rows of each run, in one
+    transaction, so a run feeds only the articles that have no story yet and gets what one long
+    run would have given. Without a usable saved window (first run, lost, written with other
+    settings, or out of step with the story rows) the last `CLUSTER_LOOKBACK` of articles is
+    replayed instead: the clusterer is deterministic, so the replay finds the same stories and
+    ids. What editions showed is marked (on a saved clusterer's open and resting stories first,
+    and on each article as it is placed), so a merge or split leaves a shown story's id with what
+    was shown, replay or not.
     """
     report = ClusterReport()
     quiet_period = timedelta(hours=config.stories.quiet_period_hours)
@@ -147,8 +148,8 @@ def cluster(engine: Engine, config: Config) -> ClusterReport:
             )
             if article.id in shown.get(story_id, ()):  # a replay meets what editions showed as it goes
                 clusterer.mark_published(story_id, [article.id])
-        # everything the clusterer still knows (open stories, and those closed during this run),
-        # then forget the closed ones: they are in the store from now on
+        # everything the clusterer still knows (open and resting stories, and those that ended during
+        # this run), then forget the ended ones: they are in the store from now on
         assignments, duplicates = clusterer.assignments(), clusterer.duplicate_of()
         clusterer.take_closed()
         for article_id, story_id in assignments.items():
@@ -168,8 +169,8 @@ def _saved_clusterer(session: Session, quiet_period: timedelta) -> StoryClustere
         clusterer = StoryClusterer.from_state(saved, quiet_period=quiet_period)
     except ValueError:  # written by another version or with other settings: replay
         return None
-    open_members = [m for members in clusterer.open_stories().values() for m in members]
-    if len(article_queries.story_members(session, open_members)) < len(open_members):
+    held = list(clusterer.assignments())  # the open and resting stories' members
+    if len(article_queries.story_members(session, held)) < len(held):
         return None  # the story rows were changed without it (a restored backup, a manual edit)
     return clusterer
 

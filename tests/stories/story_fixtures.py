@@ -113,6 +113,31 @@ def french_zamar() -> list[StoryInput]:
     ]
 
 
+def lighthouse() -> list[StoryInput]:
+    """Two morning reports of a (fictional) lighthouse fire."""
+    return [
+        StoryInput("l1", "Fire guts Cap Ferrand lighthouse, beacon goes dark",
+                   "A fire broke out overnight in the keeper's house of the Cap Ferrand lighthouse and gutted the "
+                   "lantern room. Coastguards said the beacon, which guides fishing boats into the bay of Ferrand, "
+                   "went dark for the first time in a century. Nobody was hurt. Investigators are looking into the "
+                   "cause of the blaze.", at(7, 30), "Harbour Times", "en"),
+        StoryInput("l2", "Cap Ferrand beacon dark after lighthouse fire",
+                   "The beacon of the Cap Ferrand lighthouse went dark after a fire gutted its lantern room overnight. "
+                   "Coastguards told fishing crews in the bay of Ferrand to stay in port until a temporary light is "
+                   "installed. Investigators are looking into the cause of the blaze in the keeper's house.",
+                   at(8, 10), "The Northern Ledger", "en"),
+    ]
+
+
+def follow_up(days: float) -> StoryInput:
+    """A report of the same fire `days` after the morning (06:00), by a third outlet."""
+    return StoryInput("l3", "Temporary beacon lights up fire-hit Cap Ferrand lighthouse",
+                      "Coastguards installed a temporary beacon on the Cap Ferrand lighthouse, after a fire gutted "
+                      "its lantern room. Fishing boats returned to the bay of Ferrand. Investigators said the blaze "
+                      "started in the keeper's house, where old wiring had been reported.",
+                      at(6, day=DAY + timedelta(days=days)), "Valley Gazette", "en")
+
+
 def all_articles() -> list[StoryInput]:
     return wire_copies() + english_bridge() + english_rates() + french_fire() + french_zamar()
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from story_fixtures import all_articles, at, english_bridge, french_fire, gold, shifted, wire_copies
 
-from entrelignes.stories import StoryClusterer, StoryInput, cluster
+from entrelignes.stories import ClusterParams, StoryClusterer, StoryInput, cluster
 
 
 def _partition(assign: dict[str, str]) -> set[frozenset[str]]:
@@ -90,17 +90,18 @@ def test_quiet_period_closes_stories_and_bounds_memory():
     c = StoryClusterer(quiet_period=timedelta(hours=36))
     peak = 0
     for day in range(12):
-        for a in shifted(base, timedelta(days=3 * day), f"~{day}"):
+        for a in shifted(base, timedelta(days=4 * day), f"~{day}"):
             c.add(a)
-            peak = max(peak, c.open_articles)
-    assert peak <= len(base)  # never more than one repetition of the fixture is open
+            peak = max(peak, c.open_articles + len(c._asleep))
+    assert peak <= len(base)  # never more than one repetition of the fixture is open or resting
     assert len(c.open_stories()) == 5
     assert len(c._dedup) <= len(base)
     assert len(c.assignments()) == 12 * len(base)
-    # a repetition three days later is a new story, not a late member of the old one
+    # a repetition four days later (past `reopen_within`) is a new story, not a late member of the old one
     assert c.assignments()["b1~0"] != c.assignments()["b1~1"]
     c.close_all()
     assert c.open_articles == 0 and not c._postings
+    assert not c._asleep and not c._resting_postings and not len(c._dedup)
 
 
 def test_story_reopens_within_quiet_period():
@@ -109,6 +110,8 @@ def test_story_reopens_within_quiet_period():
     assign = cluster([*bridge, late], quiet_period=timedelta(hours=36))
     assert assign["b4"] == "s-b1"
     assign = cluster([*bridge, late], quiet_period=timedelta(hours=12))
+    assert assign["b4"] == "s-b1"  # closed, but still resting: it reopens
+    assign = cluster([*bridge, late], quiet_period=timedelta(hours=12), params=ClusterParams(reopen_within=timedelta(0)))
     assert assign["b4"] == "s-b4"
 
 
@@ -158,8 +161,6 @@ def _brenn() -> list[StoryInput]:
 
 def test_merge_keeps_the_older_story_id():
     """An article close to two open stories merges them; the older id survives and is recorded."""
-    from entrelignes.stories import ClusterParams
-
     a, b, c = _brenn()
     clusterer = StoryClusterer(params=ClusterParams(threshold=0.25))
     for x in (a, b):
@@ -221,11 +222,11 @@ def test_take_closed_hands_over_and_forgets_closed_stories():
     reference = StoryClusterer(quiet_period=timedelta(hours=36))
     handed: dict[str, str] = {}
     for day in range(6):
-        for a in shifted(base, timedelta(days=3 * day), f"~{day}"):
+        for a in shifted(base, timedelta(days=4 * day), f"~{day}"):
             c.add(a)
             reference.add(a)
         handed.update(c.take_closed())
-        assert len(c.assignments()) <= len(base)  # only the open window is remembered
+        assert len(c.assignments()) <= len(base)  # only the open and resting windows are remembered
     handed.update(c.assignments())
     assert handed == reference.assignments()  # nothing lost, nothing changed
     assert c.take_closed() == {}

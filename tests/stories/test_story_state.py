@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import delete, select
-from story_fixtures import all_articles, shifted, storm_threads
+from story_fixtures import all_articles, follow_up, lighthouse, shifted, storm_threads
 
 from entrelignes import pipeline
 from entrelignes.config import Config
@@ -16,7 +16,7 @@ from entrelignes.store import open_store, session_scope
 from entrelignes.store import stories as story_queries
 from entrelignes.store.articles import save_extracted
 from entrelignes.store.schema import Article, Edition, StoryMember, StoryState
-from entrelignes.stories import StoryClusterer, StoryInput
+from entrelignes.stories import ClusterParams, StoryClusterer, StoryInput
 
 
 def _url(article: StoryInput) -> str:
@@ -147,23 +147,39 @@ def test_a_crash_saves_nothing_and_the_next_run_repairs_it(desk, tmp_path, monke
     assert _stories(engine) == _one_run(tmp_path, articles)
 
 
-def test_closed_stories_leave_the_saved_state(desk):
+def test_ended_stories_leave_the_saved_state(desk):
+    """Stories past `reopen_within` (closed, and too old for a late article) leave the state."""
     config, engine, store = desk
     quiet = timedelta(hours=config.stories.quiet_period_hours)
     first = _in_time_order()
     store(first)
     pipeline.cluster(engine, config)
-    later = shifted(first, quiet + timedelta(days=1), "~later")
+    later = shifted(first, ClusterParams().reopen_within + timedelta(days=1), "~later")
     store(later)
     pipeline.cluster(engine, config)
     saved = StoryClusterer.from_state(_state(engine), quiet_period=quiet)
     still_open = {m for members in saved.open_stories().values() for m in members}
     stored = _stories(engine)
     first_ids = {a.id for a in first}
-    assert len(stored) == 2 * len(first), "closed stories keep their rows"
+    assert len(stored) == 2 * len(first), "ended stories keep their rows"
     ids_by_path = _article_ids(engine)
-    assert not still_open & {ids_by_path[i] for i in first_ids}, "the first day's stories closed and were forgotten"
+    assert not still_open & {ids_by_path[i] for i in first_ids}, "the first day's stories ended and were forgotten"
     assert saved.assignments().keys() == still_open
+
+
+def test_a_late_report_joins_its_closed_story_in_a_later_run(desk):
+    """The morning's stories are clustered and saved; two days later, after they closed, a second
+    run places a follow-up in the morning's story, so an edition can show it as an update."""
+    config, engine, store = desk
+    store(_in_time_order() + lighthouse())
+    assert pipeline.cluster(engine, config).replayed
+    late = follow_up(days=2)
+    assert late.published - lighthouse()[-1].published > timedelta(hours=config.stories.quiet_period_hours)
+    store([late])
+    report = pipeline.cluster(engine, config)
+    assert not report.replayed and report.articles == 1
+    stories = _stories(engine)
+    assert stories[_url(late)] == stories[_url(lighthouse()[0])] == (f"s-{_article_ids(engine)['l1']}", None)
 
 
 def _article_ids(engine) -> dict[str, str]:

@@ -43,13 +43,19 @@ Evidence for "same story", combined into one similarity per article pair:
 - time: the sum is damped by the time since the story's latest article (halves every
   `time_scale`).
 
-Candidates come from an inverted index over the top terms of the open articles only, and each
-candidate story costs one sparse dot product with running sums of its members' vectors, so the
-cost per article depends on the size of the open window, not on the length of the stream.
-Stories close after `quiet_period` without a new article; their articles leave every index.
+Candidates come from inverted indexes over the top terms of the open and resting articles only,
+and each candidate story costs one sparse dot product with running sums of its members' vectors,
+so the cost per article depends on the size of those windows, not on the length of the stream.
+Stories close after `quiet_period` without a new article; their articles leave the open window
+(candidates, names) but the story rests, its members' vectors kept, until `reopen_within` after
+its latest article: an article that links to a resting story at the threshold (by the same rule,
+names apart: they only count in the days of the open window) reopens it under its id, so a late
+report joins the story it belongs to instead of starting it again, and a copy of a resting member
+joins it as a copy. A resting story can take no more articles after that and leaves every index;
+the time damping makes a match past a week impossible anyway (see `reopen_within`).
 
-The open window can be saved (`to_state`, compressed JSON) and a clusterer rebuilt from it
-(`from_state`), so a pipeline run feeds only the articles that arrived since the last one and
+The open and resting windows can be saved (`to_state`, compressed JSON) and a clusterer rebuilt
+from them (`from_state`), so a pipeline run feeds only the articles that arrived since the last one and
 gets exactly what one long run would have given.
 """
 
@@ -70,7 +76,7 @@ from .text import STOPWORDS, fold, name_keys, terms_of, words
 
 Vector = dict[str, float]
 
-STATE_FORMAT = 1  # bump when `to_state`'s layout changes: older states are then replayed
+STATE_FORMAT = 2  # bump when `to_state`'s layout changes: older states are then replayed
 
 
 @dataclass(frozen=True)
@@ -121,16 +127,19 @@ class ClusterParams:
     split: bool = True  # a story whose members fall into two groups may split in two
     split_ratio: float = 0.5  # ... when the groups are on average less than this x threshold alike
     split_min: int = 2  # ... and each holds at least this many members
+    # a closed story may take a late article until this long after its latest one (0: never); at
+    # 3 days the article must be twice as alike as at the same time (the time damping halves it)
+    reopen_within: timedelta = timedelta(days=3)
 
 
 @dataclass
 class _Story:
-    """An open story and the running sums of its latest members' vectors.
+    """An open (or resting) story and the running sums of its latest members' vectors.
 
     Average linkage between an article and the story's latest `max_members` members is the dot
     product of the article with these sums divided by their count: one sparse dot per story.
-    Invariant: `window` lists the members still open (with vectors), oldest first, and they are
-    exactly the ones in the sums.
+    Invariant: `window` lists the members whose vectors are kept (open, or asleep with their
+    resting story), oldest first, and they are exactly the ones in the sums.
     """
 
     id: str
@@ -247,6 +256,20 @@ def _dot(a: Vector, b: Vector) -> float:
     return sum([w * get(t, 0.0) for t, w in a.items()])
 
 
+def _index(postings: dict[str, set[str]], aid: str, top: tuple[str, ...]) -> None:
+    for term in top:
+        postings.setdefault(term, set()).add(aid)
+
+
+def _unindex(postings: dict[str, set[str]], aid: str, top: tuple[str, ...]) -> None:
+    for term in top:
+        posting = postings.get(term)
+        if posting is not None:
+            posting.discard(aid)
+            if not posting:
+                del postings[term]
+
+
 def _accumulate(total: dict[str, float], vector: Vector, sign: float = 1.0) -> None:
     for t, w in vector.items():
         value = total.get(t, 0.0) + sign * w
@@ -259,8 +282,9 @@ def _accumulate(total: dict[str, float], vector: Vector, sign: float = 1.0) -> N
 class StoryClusterer:
     """Incremental: articles are added in time order; each joins an open story or opens one.
 
-    Stories close after `quiet_period` without a new article; memory is bounded by the open
-    window. Story ids are stable strings derived from the first member's id.
+    Stories close after `quiet_period` without a new article and rest until `reopen_within`
+    after it; memory is bounded by the open and resting windows. Story ids are stable strings
+    derived from the first member's id.
     """
 
     def __init__(
@@ -282,11 +306,15 @@ class StoryClusterer:
         self._stories: dict[str, _Story] = {}
         self._postings: dict[str, set[str]] = {}
         self._closing: list[tuple[datetime, str]] = []  # heap of (last article time, story id)
+        self._resting: dict[str, _Story] = {}  # closed stories a late article may still reopen
+        self._asleep: dict[str, _Open] = {}  # their window members, out of the open window
+        self._resting_postings: dict[str, set[str]] = {}  # term -> asleep article ids
+        self._expiring: list[tuple[datetime, str]] = []  # heap of (last article time, resting story id)
         self._assign: dict[str, str] = {}
         self._duplicate_of: dict[str, str] = {}
         self._now: datetime | None = None
         self._merged: dict[str, str] = {}
-        self._closed: list[tuple[str, list[str]]] = []  # closed since the last take_closed()
+        self._closed: list[tuple[str, list[str]]] = []  # ended since the last take_closed()
 
     # -- public -----------------------------------------------------------------------------
 
@@ -301,6 +329,7 @@ class StoryClusterer:
         now = published if self._now is None else max(self._now, published)
         self._now = now
         self._close_quiet(now)
+        self._end_resting(now)
         p = self.params
 
         tokens = words(article.text)
@@ -308,8 +337,11 @@ class StoryClusterer:
         story_id: str | None = None
         if original is not None:
             self._duplicate_of[article.id] = original
-            if original in self._assign and self._assign[original] in self._stories:
-                story_id = self._assign[original]
+            story_id = self._assign.get(original)
+            if story_id in self._resting:
+                self._reopen(story_id)  # type: ignore[arg-type]
+            elif story_id not in self._stories:
+                story_id = None
 
         body_terms = terms_of(tokens, p.prefix)
         if p.max_words:
@@ -328,6 +360,8 @@ class StoryClusterer:
         if story_id is None:
             linked = self._linked_stories(item, top)
             story_id = linked[0] if linked else None
+            if story_id in self._resting:
+                self._reopen(story_id)  # type: ignore[arg-type]
         if story_id is None:
             story_id = self._new_story_id(article.id)
             self._stories[story_id] = _Story(story_id)
@@ -344,8 +378,7 @@ class StoryClusterer:
             # still holds at most `max_members` vectors
             self._evict(story.window.popleft())
         heapq.heappush(self._closing, (story.last, story_id))
-        for term in item.top:
-            self._postings.setdefault(term, set()).add(article.id)
+        _index(self._postings, article.id, item.top)
         self._assign[article.id] = story_id
         if p.merge:
             for other in linked[1:]:
@@ -364,11 +397,12 @@ class StoryClusterer:
         return dict(self._duplicate_of)
 
     def take_closed(self) -> dict[str, str]:
-        """Article id -> story id for the stories closed since the last call, then forget them.
+        """Article id -> story id for the stories that ended since the last call (closed, and past
+        `reopen_within`: they can no longer change), then forget them.
 
         `assignments()` keeps every article ever added; a long-running pipeline persists what
-        this returns and calls it regularly, so that memory stays bounded by the open window.
-        Forgotten articles also leave `assignments()`, `duplicate_of()` and `merged()`.
+        this returns and calls it regularly, so that memory stays bounded by the open and resting
+        windows. Forgotten articles also leave `assignments()`, `duplicate_of()` and `merged()`.
         """
         out: dict[str, str] = {}
         for sid, members in self._closed:
@@ -396,23 +430,27 @@ class StoryClusterer:
         return len(self._open)
 
     def close_all(self) -> None:
-        """Close every story (end of a run): frees the window; assignments are kept."""
+        """End every story (end of a run): frees both windows; assignments are kept."""
         for sid in list(self._stories):
-            self._close(sid)
+            self._rest(sid)
+        for sid in list(self._resting):
+            self._end(sid)
         self._closing.clear()
+        self._expiring.clear()
 
     def mark_published(self, story_id: str, article_ids: Iterable[str]) -> None:
-        """Record that these members of the open story `story_id` went out under that id: a later
-        merge or split leaves the id with them. Ids of other stories' articles are ignored."""
-        story = self._stories.get(story_id)
+        """Record that these members of the open or resting story `story_id` went out under that
+        id: a later merge or split leaves the id with them. Ids of other stories' articles are
+        ignored."""
+        story = self._stories.get(story_id) or self._resting.get(story_id)
         if story is None:
             return
         shown = set(article_ids)
         story.published.update(m for _, m in story.members if m in shown)
 
     def to_state(self) -> bytes:
-        """Everything the clusterer holds (the open window, document frequencies, assignments
-        not yet taken), as compressed JSON for `from_state`."""
+        """Everything the clusterer holds (the open and resting windows, document frequencies,
+        assignments not yet taken), as compressed JSON for `from_state`."""
         state = {
             "format": STATE_FORMAT,
             "settings": self._settings(),
@@ -420,27 +458,12 @@ class StoryClusterer:
             "df": self._df.export(),
             "entity_df": self._entity_df.export(),
             "dedup": self._dedup.export(),
-            "open": {
-                aid: [o.vector, o.title, o.entities, _iso(o.published), o.story, list(o.top), sorted(o.names), o.language]
-                for aid, o in self._open.items()
-            },
-            "stories": {
-                sid: {
-                    "members": [[_iso(t), m] for t, m in s.members],
-                    "last": _iso(s.last),
-                    "text_sum": s.text_sum,
-                    "title_sum": s.title_sum,
-                    "entity_sum": s.entity_sum,
-                    "names": s.names,
-                    "languages": s.languages,
-                    "by_language": s.by_language,
-                    "window": list(s.window),
-                    "published": sorted(s.published),
-                    "checked": s.checked,
-                }
-                for sid, s in self._stories.items()
-            },
+            "open": {aid: _item_state(o) for aid, o in self._open.items()},
+            "stories": {sid: _story_state(s) for sid, s in self._stories.items()},
             "closing": [[_iso(t), sid] for t, sid in self._closing],  # a heap stays a heap as a list
+            "asleep": {aid: _item_state(o) for aid, o in self._asleep.items()},
+            "resting": {sid: _story_state(s) for sid, s in self._resting.items()},
+            "expiring": [[_iso(t), sid] for t, sid in self._expiring],
             "assign": self._assign,
             "duplicate_of": self._duplicate_of,
             "merged": self._merged,
@@ -480,28 +503,17 @@ class StoryClusterer:
         self._df.restore(data["df"])
         self._entity_df.restore(data["entity_df"])
         self._dedup.restore(data["dedup"])
-        for aid, (vector, title, entities, published, story, top, names, language) in data["open"].items():
-            item = _Open(vector, title, entities, _time(published), story, tuple(top), frozenset(names), language)  # type: ignore[arg-type]
-            self._open[aid] = item
+        for aid, saved in data["open"].items():
+            item = self._open[aid] = _item_from(saved)
             self._name_open.update(item.names)
-            for term in item.top:
-                self._postings.setdefault(term, set()).add(aid)
-        for sid, s in data["stories"].items():
-            self._stories[sid] = _Story(
-                sid,
-                members=[(_time(t), m) for t, m in s["members"]],  # type: ignore[misc]
-                last=_time(s["last"]),
-                text_sum=s["text_sum"],
-                title_sum=s["title_sum"],
-                entity_sum=s["entity_sum"],
-                names=Counter(s["names"]),
-                languages=Counter(s["languages"]),
-                by_language=s["by_language"],
-                window=deque(s["window"]),
-                published=set(s["published"]),
-                checked=int(s["checked"]),
-            )
+            _index(self._postings, aid, item.top)
+        for aid, saved in data["asleep"].items():
+            item = self._asleep[aid] = _item_from(saved)
+            _index(self._resting_postings, aid, item.top)
+        self._stories = {sid: _story_from(sid, s) for sid, s in data["stories"].items()}
+        self._resting = {sid: _story_from(sid, s) for sid, s in data["resting"].items()}
         self._closing = [(_time(t), sid) for t, sid in data["closing"]]  # type: ignore[misc]
+        self._expiring = [(_time(t), sid) for t, sid in data["expiring"]]  # type: ignore[misc]
         self._assign = dict(data["assign"])
         self._duplicate_of = dict(data["duplicate_of"])
         self._merged = dict(data["merged"])
@@ -510,7 +522,7 @@ class StoryClusterer:
     def _new_story_id(self, article_id: str) -> str:
         base = f"s-{article_id}"
         sid, n = base, 1
-        while sid in self._stories:  # an article id reused after its story closed, or a split-off group of one named after the staying story
+        while sid in self._stories or sid in self._resting:  # an article id reused after its story closed, or a split-off group of one named after the staying story
             n += 1
             sid = f"{base}-{n}"
         return sid
@@ -570,7 +582,7 @@ class StoryClusterer:
             sim += _dot(item.vector, story.by_language[item.language]) / same
         else:
             sim += _dot(item.vector, story.text_sum) / story.counted
-        if item.names and story.names:
+        if item.names and story.names and story.id in self._stories:  # names are counted over open stories only
             other_language = bool(item.language) and item.language not in story.languages
             weight = p.name_weight if other_language else p.name_weight_same
             if weight:
@@ -620,17 +632,18 @@ class StoryClusterer:
         return frozenset(keys)
 
     def _linked_stories(self, item: _Open, query: tuple[str, ...]) -> list[str]:
-        """Open stories whose average link to `item` reaches the threshold, best first."""
+        """Open and resting stories whose average link to `item` reaches the threshold, best first."""
         p = self.params
         stories: set[str] = set()
-        for term in query:
-            posting = self._postings.get(term)
-            if posting and len(posting) <= p.max_posting:
-                for aid in posting:
-                    stories.add(self._open[aid].story)
+        for postings, items in ((self._postings, self._open), (self._resting_postings, self._asleep)):
+            for term in query:
+                posting = postings.get(term)
+                if posting and len(posting) <= p.max_posting:
+                    for aid in posting:
+                        stories.add(items[aid].story)
         scored = []
         for sid in stories:
-            score = self._link(item, self._stories[sid])
+            score = self._link(item, self._stories.get(sid) or self._resting[sid])
             if score >= p.threshold:
                 scored.append((-score, sid))
         return [sid for _, sid in sorted(scored)]
@@ -780,36 +793,106 @@ class StoryClusterer:
             last, sid = heapq.heappop(self._closing)
             story = self._stories.get(sid)
             if story is not None and story.last == last:  # else a later entry is still queued
-                self._close(sid)
+                self._rest(sid)
 
-    def _close(self, sid: str) -> None:
-        story = self._stories.pop(sid, None)
-        if story is None:
-            return
-        for _, aid in story.members:
-            self._evict(aid)
+    def _rest(self, sid: str) -> None:
+        """Close a story: its members leave the open window (candidates, names) and sleep with it,
+        vectors and copy signatures kept, so that a late article can still reopen it."""
+        story = self._stories.pop(sid)
+        for aid in story.window:
+            item = self._asleep[aid] = self._open.pop(aid)
+            self._forget_names(item)
+            _unindex(self._postings, aid, item.top)
+            _index(self._resting_postings, aid, item.top)
+        self._resting[sid] = story
+        heapq.heappush(self._expiring, (story.last, sid))
+
+    def _reopen(self, sid: str) -> None:
+        """A late article joins a resting story: it comes back to the open window as it left."""
+        story = self._stories[sid] = self._resting.pop(sid)
+        for aid in story.window:
+            item = self._open[aid] = self._asleep.pop(aid)
+            self._name_open.update(item.names)
+            _unindex(self._resting_postings, aid, item.top)
+            _index(self._postings, aid, item.top)
+
+    def _end_resting(self, now: datetime) -> None:
+        limit = now - self.params.reopen_within
+        while self._expiring and self._expiring[0][0] < limit:
+            last, sid = heapq.heappop(self._expiring)
+            story = self._resting.get(sid)
+            if story is not None and story.last == last:  # else it was reopened since
+                self._end(sid)
+
+    def _end(self, sid: str) -> None:
+        """A resting story can take no more articles: its members leave every index, and
+        `take_closed` hands its assignments over."""
+        story = self._resting.pop(sid)
+        for aid in story.window:
+            item = self._asleep.pop(aid)
+            _unindex(self._resting_postings, aid, item.top)
+            self._dedup.remove(aid)
         self._closed.append((sid, [aid for _, aid in story.members]))
+
+    def _forget_names(self, item: _Open) -> None:
+        self._name_open.subtract(item.names)
+        for name in item.names:
+            if self._name_open[name] <= 0:
+                del self._name_open[name]
 
     def _evict(self, aid: str, *, from_sums: bool = True) -> None:
         """Drop one article's vectors, index entries and MinHash (its assignment stays)."""
         item = self._open.pop(aid, None)
         if item is None:
             return
-        if item.names:
-            self._name_open.subtract(item.names)
-            for name in item.names:
-                if self._name_open[name] <= 0:
-                    del self._name_open[name]
+        self._forget_names(item)
         story = self._stories.get(item.story)
         if story is not None and from_sums:  # an open member is always in its story's sums
             self._add_to_sums(story, item, -1.0)
-        for term in item.top:
-            posting = self._postings.get(term)
-            if posting is not None:
-                posting.discard(aid)
-                if not posting:
-                    del self._postings[term]
+        _unindex(self._postings, aid, item.top)
         self._dedup.remove(aid)
+
+
+def _item_state(o: _Open) -> list[Any]:
+    return [o.vector, o.title, o.entities, _iso(o.published), o.story, list(o.top), sorted(o.names), o.language]
+
+
+def _item_from(saved: list[Any]) -> _Open:
+    vector, title, entities, published, story, top, names, language = saved
+    return _Open(vector, title, entities, _time(published), story, tuple(top), frozenset(names), language)  # type: ignore[arg-type]
+
+
+def _story_state(s: _Story) -> dict[str, Any]:
+    return {
+        "members": [[_iso(t), m] for t, m in s.members],
+        "last": _iso(s.last),
+        "text_sum": s.text_sum,
+        "title_sum": s.title_sum,
+        "entity_sum": s.entity_sum,
+        "names": s.names,
+        "languages": s.languages,
+        "by_language": s.by_language,
+        "window": list(s.window),
+        "published": sorted(s.published),
+        "checked": s.checked,
+    }
+
+
+def _story_from(sid: str, s: dict[str, Any]) -> _Story:
+    return _Story(
+        sid,
+        members=[(_time(t), m) for t, m in s["members"]],  # type: ignore[misc]
+        last=_time(s["last"]),
+        text_sum=s["text_sum"],
+        title_sum=s["title_sum"],
+        entity_sum=s["entity_sum"],
+        names=Counter(s["names"]),
+        languages=Counter(s["languages"]),
+        by_language=s["by_language"],
+        window=deque(s["window"]),
+        published=set(s["published"]),
+        checked=int(s["checked"]),
+    )
 
 
 def cluster(articles: Iterable[StoryInput], **kw) -> dict[str, str]:
