@@ -465,3 +465,17 @@ def test_second_quoted_sentence_continues_the_speaker_of_the_first(analyzer):
                          "« Rien ne sera décidé avant la fin du mois. »", "fr")
     q = by_text(a, "Rien ne sera décidé")
     assert q.type == "direct" and q.speaker == "Le porte-parole"
+
+
+def test_ils_agrees_in_number_with_its_group(analyzer):
+    a = analyzer.analyze("t", "", "Les infirmiers de l'hôpital Nord, soutenus par la fédération CFDT, ont manifesté "
+                         "lundi : « Nous sommes épuisés », ont-ils lancé.", "fr")
+    q = by_text(a, "Nous sommes épuisés")
+    assert "infirmiers" in q.speaker and q.speaker_type == "anonymous"  # not the federation, named in the singular
+
+
+def test_a_people_noun_with_the_group_s_name_is_an_organisation(analyzer):
+    a = analyzer.analyze("t", "", "L'enlèvement a été revendiqué par les djihadistes Boko Haram, liés à l'organisation "
+                         "État islamique, dans une vidéo : « Nous frapperons encore », ont-ils déclaré.", "fr")
+    q = by_text(a, "Nous frapperons encore")
+    assert q.speaker == "les djihadistes Boko Haram" and q.speaker_type == "organization"

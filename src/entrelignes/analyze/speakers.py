@@ -6,7 +6,9 @@ A `Mentions` table is built once per document from spaCy's entities and parse:
   common first-name endings) and its role ("procureur de Paris");
 - names are grouped by their last token, and each group is represented by its most complete
   form ("Castaner" -> "Christophe Castaner");
-- ORG entities and organisation nouns become group mentions (antecedents of "ils"/"elles");
+- ORG entities and plural subjects naming people or organisations become group mentions,
+  antecedents of "ils"/"elles", which agree in number ("les militants, liés à l'association X,
+  … ont-ils dit": the militants, not the association);
   an acronym stands for the organisation whose initials it is ("CPI" -> "Cour pénale internationale").
 
 `Mentions.resolve(token)` maps a subject head to (speaker, speaker_type, role): pronouns go to
@@ -31,6 +33,7 @@ from entrelignes.analyze.lexicon import (
     ANON_NOUNS,
     FEMININE_HONORIFICS,
     HONORIFICS,
+    HUMAN_NOUNS,
     MASCULINE_HONORIFICS,
     ORG_NOUNS,
     ROLE_HYPERNYMS,
@@ -72,6 +75,7 @@ class Group:
     start: int
     name: str
     type: str  # organization | anonymous
+    plural: bool | None  # None: a bare name, whose number the text does not show ("Greenpeace")
 
 
 def _name_tokens(name: str) -> list[str]:
@@ -154,6 +158,32 @@ def _agreement_gender(ent: Span) -> str | None:
     return None
 
 
+def _names_people(noun: Token) -> bool:
+    """Whether a common noun names people or organisations: the word lists (by form or lemma:
+    "infirmiers"), and the adherents and trades in -iste ("islamistes", "journalistes")."""
+    words = (fold(noun.text), fold(noun.lemma_))
+    return any(w in ORG_NOUNS or w in ANON_NOUNS or w in HUMAN_NOUNS or w in ROLE_NOUNS for w in words) \
+        or words[0].removesuffix("s").endswith("iste")
+
+
+def _names_a_group(noun: Token) -> bool:
+    """A people noun followed by the group's name ("les rebelles Xyz"): an organisation."""
+    nxt = noun.i + 1
+    return nxt < len(noun.doc) and noun.doc[nxt].pos_ == "PROPN" and noun.doc[nxt].head.i == noun.i
+
+
+def _entity_plural(ent: Span) -> bool | None:
+    """An organisation's grammatical number: its article's ("les Verts") or that of the common
+    noun it names ("l'organisation Al-Qaïda" is singular); None for a bare name."""
+    head = ent.root.head
+    if head.i < ent.start and head.pos_ == "NOUN":
+        return "Plur" in head.morph.get("Number")
+    if ent.start > 0 and ent.doc[ent.start - 1].pos_ == "DET":
+        number = ent.doc[ent.start - 1].morph.get("Number")
+        return "Plur" in number if number else None
+    return None
+
+
 _NAME_LINKS = frozenset("de du des la le les l d et en pour sur aux au a".split())
 
 
@@ -221,7 +251,7 @@ class Mentions:
         self._expansions = _acronym_expansions([e.text for e in self.ents if e.label_ == "ORG"])
         for e in self.ents:
             if e.label_ == "ORG":
-                self.groups.append(Group(e.start_char, self.org_name(e.text), "organization"))
+                self.groups.append(Group(e.start_char, self.org_name(e.text), "organization", _entity_plural(e)))
         # plural subjects / agents that are organisations or groups (antecedents of "ils"), and
         # unnamed people who act as subjects ("le coupable", "un témoin"), for "il" / "elle"
         self.humans: list[tuple[int, str]] = []
@@ -232,8 +262,9 @@ class Mentions:
             dep = t.dep_
             f = fold(t.text)
             number = t.morph.get("Number")
-            if dep in ("nsubj", "obl:agent") and "Plur" in number and (f in ORG_NOUNS or f in ANON_NOUNS):
-                self.groups.append(Group(t.idx, self.np_text(t), "organization" if f in ORG_NOUNS else "anonymous"))
+            if dep in ("nsubj", "obl:agent") and "Plur" in number and _names_people(t):
+                kind = "organization" if f in ORG_NOUNS or _names_a_group(t) else "anonymous"
+                self.groups.append(Group(t.idx, self.np_text(t), kind, True))
             if dep in ("nsubj", "nsubj:pass") and "Sing" in number and (f in ANON_NOUNS or f in ROLE_NOUNS):
                 self.humans.append((t.idx, self.np_text(t)))
         self.groups.sort(key=lambda g: g.start)
@@ -318,14 +349,18 @@ class Mentions:
                 return near[-1]
         return cands[-1] if cands else None
 
-    def group_before(self, pos: int) -> Group | None:
-        best = None
+    def group_before(self, pos: int, plural: bool = False) -> Group | None:
+        """Latest group before pos; with `plural`, the latest plural one if there is one (a
+        group named in the singular, "l'organisation X", is not what "ils" stands for)."""
+        best = best_plural = None
         for g in self.groups:
             if g.start >= pos:
                 break
             if not self._quoted(g.start):
                 best = g
-        return best
+                if g.plural:
+                    best_plural = g
+        return best_plural or best if plural else best
 
     # -- resolution ----------------------------------------------------------------------
     def resolve(self, tok: Token) -> tuple[str | None, str, str | None]:
@@ -336,7 +371,7 @@ class Mentions:
             if f in _ON or f in ("qui", "que", "ce", "c'", "cela", "ca"):
                 return None, "none", None
             if f in _PRONOUNS_PL:
-                g = self.group_before(tok.idx)
+                g = self.group_before(tok.idx, plural=True)
                 if g is not None:
                     return g.name, g.type, None
                 p = self.person_before(tok.idx, None)
