@@ -479,3 +479,24 @@ def test_a_people_noun_with_the_group_s_name_is_an_organisation(analyzer):
                          "État islamique, dans une vidéo : « Nous frapperons encore », ont-ils déclaré.", "fr")
     q = by_text(a, "Nous frapperons encore")
     assert q.speaker == "les djihadistes Boko Haram" and q.speaker_type == "organization"
+
+
+def test_attribute_given_by_the_agent_of_a_passive_reporting_verb(analyzer):
+    a = analyzer.analyze("t", "", "Le projet de rocade, jugé irréaliste par plusieurs économistes, sera examiné en juin. "
+                         "La décision, qualifiée d'injuste par les avocats de la défense, sera contestée. "
+                         "Le directeur est accusé de fraude par plusieurs anciens salariés.", "fr")
+    assert quotes_of(a) == [("irréaliste", "indirect", "plusieurs économistes", "anonymous"),
+                            ("injuste", "indirect", "les avocats de la défense", "anonymous"),
+                            ("fraude", "indirect", "plusieurs anciens salariés", "anonymous")]
+
+
+def test_passive_agent_speaker_stops_before_a_second_participle(analyzer):
+    a = analyzer.analyze("t", "", "Des articles jugés diffamatoires par le tribunal et supprimés par l'éditeur ont "
+                         "disparu du site.", "fr")
+    assert quotes_of(a) == [("diffamatoires", "indirect", "le tribunal", "organization")]
+
+
+def test_a_valuation_or_a_rate_is_not_an_attribute_said_by_anyone(analyzer):
+    a = analyzer.analyze("t", "", "Le coût des travaux est estimé à deux millions d'euros par an. La hausse est "
+                         "jugée modeste par habitant.", "fr")
+    assert a.quotes == []

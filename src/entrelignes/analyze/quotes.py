@@ -74,6 +74,10 @@ _SPEECH_HASH: dict[int, bool] = {}
 _SPEECH_HASH_LIMIT = 1 << 20
 # "a twitté": the auxiliary itself is sometimes mis-tagged, so its forms are matched as written
 _AVOIR_FORMS = frozenset("a ont avait avaient aura auront aurait auraient ayant".split())
+# reporting verbs whose past participle takes an attribute or a "de" complement, then an agent:
+# "jugé décevant par X", "qualifié de dangereux par X", "accusé de fraude par X"
+_ATTRIBUTE_VERBS = frozenset({"juger", "qualifier", "estimer", "considerer", "decrire", "accuser"})
+_ATTRIBUTE_LINKS = frozenset({"de", "d'", "comme"})
 _PASSIVE_AUX = frozenset({"été", "ete", "est", "sont", "était", "etait", "étaient", "etaient", "sera", "seront", "fut"})
 
 
@@ -495,6 +499,37 @@ class FrenchQuoteRules:
                         break
         return spk
 
+    def add_attribute_by_agent(self, v: Token, sent_end: int) -> bool:
+        """"un bilan jugé décevant par plusieurs experts": the attribute (or what someone is accused
+        of) is what the agent says, an indirect quote. One in quotation marks is left to the marks pass."""
+        participle = "Part" in v.morph.get("VerbForm") and "Past" in v.morph.get("Tense")
+        if not (participle or v.pos_ == "ADJ"):  # the tagger makes some participles adjectives
+            return False
+        doc = self.doc
+        par = v.i + 1
+        while par < len(doc) and par <= v.i + 8 and doc[par].idx < sent_end and fold(doc[par].text) != "par":
+            if doc[par].is_punct or doc[par].pos_ in ("VERB", "AUX"):
+                return False
+            par += 1
+        first = v.i + 1
+        while first < par and fold(doc[first].text) in _ATTRIBUTE_LINKS:
+            first += 1
+        if first >= par or par + 1 >= len(doc) or fold(doc[par].text) != "par" or doc[first].pos_ == "ADP":
+            return False  # "estimé à deux millions": a valuation, not an attribute
+        if doc[par + 1].pos_ not in ("DET", "PROPN"):
+            return False  # "par an", "par habitant": a rate, not an agent
+        agent_end = par + 1
+        while agent_end < len(doc) and doc[agent_end].idx < sent_end and not (
+                doc[agent_end].is_punct or doc[agent_end].pos_ in ("VERB", "AUX", "CCONJ")):
+            agent_end += 1
+        head = self._phrase_head(doc[par + 1 : agent_end])
+        if head is None or not self._plausible_subject(head):
+            return False
+        cue_s, _, cue = self.verb_group(v)
+        last = doc[agent_end - 1]
+        return self.add(doc[first].idx, doc[par - 1].idx + len(doc[par - 1].text), "indirect", self.speaker_from(head),
+                        cue, (cue_s, last.idx + len(last.text))) is not None
+
     # -- pass 1: reporting verb + complement --------------------------------------------
     def pass_verbs(self) -> None:
         doc = self.doc
@@ -503,6 +538,8 @@ class FrenchQuoteRules:
             if lem is None or self.in_quote(v.idx):
                 continue
             s_start, s_end = self.sent_bounds(v)
+            if lem in _ATTRIBUTE_VERBS and self.add_attribute_by_agent(v, s_end):
+                continue
             # que-clause
             k, found = v.i + 1, None
             steps = 0

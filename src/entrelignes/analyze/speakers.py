@@ -442,13 +442,16 @@ class Mentions:
         return text, "anonymous", None
 
     def _phrase(self, tok: Token) -> tuple[int, int]:
-        """Token range of the noun phrase headed by tok, cut at commas, verbs and quotes."""
+        """Token range of the noun phrase headed by tok, cut at commas, verbs and quotes, and at a
+        conjunction that joins no second noun phrase ("le juge et condamnés par …": a mis-tagged
+        participle; "le juge et l'avocat", "Paul et Marie", "de l'Intérieur et des Cultes" stay whole)."""
         doc = self.doc
         sub = list(tok.subtree)
         lo, hi = sub[0].i, sub[-1].i + 1
         for k in range(tok.i + 1, hi):
             t = doc[k]
-            if t.text in (",", ";", ":", "«", "»", "(", ")") or (t.pos_ in ("VERB", "AUX") and t.dep_ not in ("amod",) and t.ent_type_ != "PER"):
+            if t.text in (",", ";", ":", "«", "»", "(", ")") or (t.pos_ in ("VERB", "AUX") and t.dep_ not in ("amod",) and t.ent_type_ != "PER") \
+                    or t.pos_ == "CCONJ" and k + 1 < len(doc) and doc[k + 1].pos_ not in ("DET", "PROPN", "PRON", "NUM", "ADP"):
                 hi = k
                 break
         for k in range(tok.i - 1, lo - 1, -1):
