@@ -500,3 +500,21 @@ def test_a_valuation_or_a_rate_is_not_an_attribute_said_by_anyone(analyzer):
     a = analyzer.analyze("t", "", "Le coût des travaux est estimé à deux millions d'euros par an. La hausse est "
                          "jugée modeste par habitant.", "fr")
     assert a.quotes == []
+
+
+def test_quote_standing_alone_is_said_by_the_subject_of_the_sentence_before(analyzer):
+    a = analyzer.analyze("t", "", "L'entraîneur Marc Lebon a pris la parole après le match. « Nous avons manqué de "
+                         "rigueur en défense et nous devons progresser. »\n\nClaire Vidal dirige la clinique depuis "
+                         "2019. Elle a longuement répondu aux questions des élus. « Nous ne céderons pas sur les "
+                         "horaires d'ouverture. »\n\nLe syndicat a réagi dans la soirée. « Cette réforme est une "
+                         "provocation. » Les négociations reprendront lundi.", "fr")
+    assert [(q.quote, q.speaker, q.speaker_type) for q in a.quotes] == [
+        ("Nous avons manqué de rigueur en défense et nous devons progresser", "Marc Lebon", "person"),
+        ("Nous ne céderons pas sur les horaires d'ouverture", "Claire Vidal", "person"),
+        ("Cette réforme est une provocation", "Le syndicat", "organization")]
+
+
+def test_quote_standing_alone_after_a_subject_that_cannot_speak_is_no_quote(analyzer):
+    a = analyzer.analyze("t", "", "La tempête a frappé la côte dans la nuit. « Nous n'avions jamais vu une chose "
+                         "pareille de notre vie. »", "fr")
+    assert a.quotes == []

@@ -2,14 +2,15 @@
 
 Order of the passes (each later pass skips text an earlier one already took):
 1. reporting verb + complement: "X a déclaré que …", "X appelle à …", "X a affirmé n'avoir …";
-   an inverted incise "…, a déclaré X" takes the clause before it. A complement holding
-   quotation marks is a *mixed* quote and keeps its whole indirect span.
+   an inverted incise "…, a déclaré X" takes the clause before it; a passive participle with an
+   agent, "jugé décevant par X", takes its attribute. A complement holding quotation marks is a
+   *mixed* quote and keeps its whole indirect span.
 2. "selon X, …" / "d'après X, …" / "pour X, …" (X a person): the rest of the clause.
 3. passages in quotation marks: kept when a cue names who says them (incise after the quote,
    a reporting verb or colon before it, a reporting verb governing a short fragment, an incise
-   inside the marks « A, a-t-il ajouté, B » — one quote —, or the continuation of the previous
-   speaker's quote); scare quotes, names and titles in quotation marks have none of these and
-   are dropped. Marks inside a quoted passage (« … “ … ” … ») never make a second quote.
+   inside the marks « A, a-t-il ajouté, B » — one quote —; for a quoted sentence standing alone,
+   the subject of the sentence before it, else the previous speaker's quote continued); scare
+   quotes, names and titles in quotation marks have none of these and are dropped. Marks inside a quoted passage (« … “ … ” … ») never make a second quote.
 Speakers are resolved by `speakers.Mentions` (pronouns, titles, organisations, anonymous).
 
 Only candidate tokens (reporting-verb forms, "selon"/"d'après"/"pour") are ever built as spaCy
@@ -78,6 +79,7 @@ _AVOIR_FORMS = frozenset("a ont avait avaient aura auront aurait auraient ayant"
 # "jugé décevant par X", "qualifié de dangereux par X", "accusé de fraude par X"
 _ATTRIBUTE_VERBS = frozenset({"juger", "qualifier", "estimer", "considerer", "decrire", "accuser"})
 _ATTRIBUTE_LINKS = frozenset({"de", "d'", "comme"})
+_SUBJECT_PRONOUNS = frozenset({"il", "elle", "ils", "elles"})
 _PASSIVE_AUX = frozenset({"été", "ete", "est", "sont", "était", "etait", "étaient", "etaient", "sera", "seront", "fut"})
 
 
@@ -825,13 +827,14 @@ class FrenchQuoteRules:
             # (c) an incise inside the marks: « A, a-t-il ajouté, B » is one quote
             if found is None:
                 found = self._incise_inside(q, qtoks)
-            # (d) continuation of the previous speaker
-            if found is None and (has_verb or n_words >= 6) and last_speaker is not None:
+            # a quoted sentence standing alone, said by (d) the subject of the sentence before it,
+            # or (e) the previous speaker, continued
+            stands_alone = (has_verb or n_words >= 6) and (q.close - q.open + 1) >= 0.6 * (s_end - s_start)
+            if found is None and stands_alone:
+                found = self._subject_of_previous_sentence(s_start)
+            if found is None and stands_alone and last_speaker is not None:
                 spk, where = last_speaker
-                para_gap = text[where:q.open].count("\n")
-                sent_text = text[s_start:s_end]
-                covers = (q.close - q.open + 1) >= 0.6 * len(sent_text)
-                if para_gap <= 2 and covers and q.open - where < 1500:
+                if text[where:q.open].count("\n") <= 2 and q.open - where < 1500:
                     found = (spk, "", (-1, -1))
             if found is None:
                 continue
@@ -841,6 +844,25 @@ class FrenchQuoteRules:
             rq = self.add(q.start, q.end, "direct", spk, cue, cspan)
             if rq is not None and spk[0] is not None:
                 last_speaker = (spk, q.close)
+
+    def _subject_of_previous_sentence(self, s_start: int):
+        """"Le ministre a pris la parole. « … »": the speaker of a quote standing alone is the
+        subject of the main clause before it, when that sentence is in the same paragraph, quotes
+        nobody itself (else the quote continues that speaker) and its subject can speak."""
+        prev = bisect_right(self._sent_ends, s_start) - 1
+        if prev < 0:
+            return None
+        prev_start, prev_end = self.sents[prev]
+        if "\n" in self.text[prev_end:s_start] or any(prev_start <= q.open < prev_end for q in self.quotes):
+            return None
+        for t in self.tokens_in(prev_start, prev_end):
+            # the parser labels some active subjects nsubj:pass ("Elle a répondu"): the verb decides
+            if t.dep_ in ("nsubj", "nsubj:pass") and t.head.dep_ == "ROOT" and not self.is_passive(t.head):
+                if not (fold(t.text) in _SUBJECT_PRONOUNS or self._plausible_subject(t)):
+                    return None
+                spk = self.speaker_from(t)
+                return (spk, "", (-1, -1)) if spk[0] is not None else None
+        return None
 
     def _incise_inside(self, q: QuoteSpan, qtoks: list[Token]):
         """Speaker and cue of an incise set off by commas inside the marks (« A, dit-il, B »,
