@@ -318,3 +318,6 @@ def test_one_hosts_sources_are_spread_over_the_run():
     jobs = [job(1, "https://a.example/1"), job(2, "https://A.example/2"), job(3, "https://a.example/3"),
             job(4, "https://b.example/"), job(5, "https://a.example:8443/"), job(6, "file:///srv/feeds/x.xml")]
     assert [j.id for j in spread_hosts(jobs)] == [1, 4, 5, 6, 2, 3]
+    # hosts taken two at a time: a host's next job comes before the connection it used is
+    # pushed out of the idle ones kept by the fetcher
+    assert [j.id for j in spread_hosts(jobs, window=2)] == [1, 4, 2, 3, 5, 6]

@@ -64,7 +64,7 @@ _REDIRECTS = {301: True, 302: False, 303: False, 307: False, 308: True}
 _NO_BODY = httpx.ByteStream(b"")
 # Idle connections kept: enough for a poll's hosts to find theirs again after the politeness
 # delay (a site's several feeds, a feed's pages), far below the usual 1,024 open files.
-_IDLE_CONNECTIONS = 256
+IDLE_CONNECTIONS = 256
 
 
 class FetchError(Exception):
@@ -317,7 +317,7 @@ class Fetcher:
     # the client layer's cookie jar would carry state from one source to the next. Any httpx
     # transport may be given (tests use httpx.MockTransport); ours is the default.
     async def __aenter__(self) -> Fetcher:
-        self._transport = self._given_transport or H11Transport(max_idle=max(_IDLE_CONNECTIONS, self.config.concurrency))
+        self._transport = self._given_transport or H11Transport(max_idle=max(IDLE_CONNECTIONS, self.config.concurrency))
         return self
 
     async def __aexit__(self, *exc) -> None:

@@ -32,7 +32,7 @@ from entrelignes.extract import ExtractionError, extract_page
 from entrelignes.ingest.discover import discover_feeds, looks_like_article, page_canonical, page_title, select_body
 from entrelignes.encoding import decode
 from entrelignes.ingest.feeds import FeedError, NotAFeed, ParsedFeed, parse_feed
-from entrelignes.ingest.fetcher import FetchError, Fetcher, _file_path
+from entrelignes.ingest.fetcher import IDLE_CONNECTIONS, FetchError, Fetcher, _file_path
 from entrelignes.ingest.local import Candidate, iter_candidates, kind_of, signature
 from entrelignes.ingest.urls import canonical_url
 from entrelignes.records import FeedItem, article_id
@@ -170,14 +170,23 @@ def _due_jobs(session, config: Config, now: datetime, force: bool) -> list[_Job]
     return spread_hosts(jobs)
 
 
-def spread_hosts(jobs: list[_Job]) -> list[_Job]:
-    """The jobs with each host's spread over the run: a host's k-th job comes after every
-    host's (k-1)-th. A config lists an outlet's feeds together; polled in that order, the
-    workers would all wait on one host's politeness delay while the other hosts sit idle."""
+def spread_hosts(jobs: list[_Job], window: int = IDLE_CONNECTIONS) -> list[_Job]:
+    """The jobs with each host's spread out: a host's k-th job comes after the (k-1)-th of every
+    host in its window. A config lists an outlet's feeds together; polled in that order, the
+    workers would all wait on one host's politeness delay while the other hosts sit idle.
+    Hosts are taken `window` at a time (as many as the fetcher keeps idle connections), so a
+    host's connection is still open when its next job comes round."""
     by_host: dict[str, list[_Job]] = {}
     for job in jobs:
         by_host.setdefault(urlsplit(job.url).netloc.lower(), []).append(job)
-    return [job for round_ in itertools.zip_longest(*by_host.values()) for job in round_ if job is not None]
+    hosts = list(by_host.values())
+    return [
+        job
+        for start in range(0, len(hosts), max(1, window))
+        for round_ in itertools.zip_longest(*hosts[start : start + window])
+        for job in round_
+        if job is not None
+    ]
 
 
 def _job(row: Any, config: Config) -> _Job:
