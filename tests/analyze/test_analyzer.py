@@ -518,3 +518,11 @@ def test_quote_standing_alone_after_a_subject_that_cannot_speak_is_no_quote(anal
     a = analyzer.analyze("t", "", "La tempête a frappé la côte dans la nuit. « Nous n'avions jamais vu une chose "
                          "pareille de notre vie. »", "fr")
     assert a.quotes == []
+
+
+def test_subject_of_an_auxiliary_parted_from_its_participle(analyzer):
+    a = analyzer.analyze("t", "", "Paul Girard, délégué syndical de la CGT, a, lui, affirmé à la presse que la "
+                         "direction mentait depuis des mois. Sophie Marin, la candidate des Verts, a, lors d'une "
+                         "réunion publique à Lyon jeudi soir, accusé le préfet de mentir aux habitants.", "fr")
+    assert [(q.quote, q.speaker) for q in a.quotes] == [
+        ("la direction mentait depuis des mois", "Paul Girard"), ("mentir aux habitants", "Sophie Marin")]

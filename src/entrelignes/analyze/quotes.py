@@ -336,6 +336,9 @@ class FrenchQuoteRules:
             if doc[k].text == "-t" and k + 1 < len(doc):
                 k += 1
             return doc[k]
+        detached = self._detached_auxiliary(v)
+        if detached is not None:
+            return self._subject_of_auxiliary(detached)
         passive = self.is_passive(v)
         for c in v.children:
             if c.dep_ == "obl:agent" or (passive and c.dep_ in ("obl", "obl:arg", "obl:mod") and any(fold(x.text) == "par" for x in c.children if x.dep_ == "case")):
@@ -367,6 +370,33 @@ class FrenchQuoteRules:
                 return None
             return self._subject(h, depth + 1)
         return self._left_subject(v)
+
+    def _detached_auxiliary(self, v: Token) -> Token | None:
+        """The auxiliary of participle v across a parenthetical: "X a, lui, affirmé", "X a, lors
+        de l'émission, accusé" (the parser then loses the participle's link to its subject)."""
+        doc = self.doc
+        if v.i < 3 or doc[v.i - 1].text != "," or "Part" not in v.morph.get("VerbForm"):
+            return None
+        for k in range(v.i - 2, max(0, v.i - 16), -1):
+            t = doc[k]
+            if t.text == "," and doc[k - 1].lower_ in _AVOIR_FORMS:
+                return doc[k - 1]
+            if t.text in ".;:" or t.pos_ == "VERB" and "Fin" in t.morph.get("VerbForm"):
+                return None
+        return None
+
+    def _subject_of_auxiliary(self, aux: Token) -> Token | None:
+        """The auxiliary's subject, else the nearest person named before it in its sentence."""
+        for c in aux.children:
+            if c.dep_ == "nsubj":
+                return c
+        s_start = self.sent_bounds(aux)[0]
+        k = aux.i - 1
+        while k >= 0 and self._starts[k] >= s_start:
+            if self.doc[k].ent_type_ == "PER" and not self.in_quote(self._starts[k]):
+                return self.doc[k]
+            k -= 1
+        return self._left_subject(aux)
 
     def _left_subject(self, v: Token) -> Token | None:
         """Fallback: the nearest name / subject on the left, in the same sentence, outside quotes."""
