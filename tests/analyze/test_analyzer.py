@@ -526,3 +526,9 @@ def test_subject_of_an_auxiliary_parted_from_its_participle(analyzer):
                          "réunion publique à Lyon jeudi soir, accusé le préfet de mentir aux habitants.", "fr")
     assert [(q.quote, q.speaker) for q in a.quotes] == [
         ("la direction mentait depuis des mois", "Paul Girard"), ("mentir aux habitants", "Sophie Marin")]
+
+
+def test_organisation_noun_with_its_name_in_apposition_speaks_under_that_name(analyzer):
+    a = analyzer.analyze("t", "", "Le quotidien du parti, Granma, affirme que la récolte de sucre a doublé cette "
+                         "année.", "fr")
+    assert quotes_of(a) == [("la récolte de sucre a doublé cette année", "indirect", "Granma", "organization")]

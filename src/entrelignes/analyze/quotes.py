@@ -515,7 +515,8 @@ class FrenchQuoteRules:
         return self.speaker_from(subj)
 
     def speaker_from(self, tok: Token | None) -> tuple[str | None, str, str | None]:
-        """Resolve a subject; a role phrase followed by ', <Name>' is that person."""
+        """Resolve a subject; a role phrase followed by ', <Name>' is that person, an organisation
+        noun followed by a name in apposition ("l'agence de presse du parti, Xinhua,") that name."""
         if tok is None:
             return None, "none", None
         spk = self.mentions.resolve(tok)
@@ -527,6 +528,9 @@ class FrenchQuoteRules:
                     if x.ent_type_ == "PER":
                         name = self.mentions.resolve(x)
                         return name[0], "person", name[2] or doc[lo:hi].text
+                    if spk[1] == "organization" and x.pos_ == "PROPN" and x.head.i == tok.i:  # appos or nmod: the parser varies
+                        name = next((e.text for e in self.mentions.ents if e.start <= x.i < e.end), x.text)
+                        return self.mentions.org_name(name), "organization", None
                     if x.text in (",", ".", ";", "«"):
                         break
         return spk
