@@ -532,3 +532,16 @@ def test_organisation_noun_with_its_name_in_apposition_speaks_under_that_name(an
     a = analyzer.analyze("t", "", "Le quotidien du parti, Granma, affirme que la récolte de sucre a doublé cette "
                          "année.", "fr")
     assert quotes_of(a) == [("la récolte de sucre a doublé cette année", "indirect", "Granma", "organization")]
+
+
+def test_que_clause_after_a_parenthetical_between_commas(analyzer):
+    a = analyzer.analyze("t", "", "Le maire a déclaré, dans un entretien accordé mardi au journal local, que le "
+                         "marché serait déplacé.", "fr")
+    assert quotes_of(a) == [("le marché serait déplacé", "indirect", "Le maire", "anonymous")]
+
+
+def test_celui_qui_describes_its_speaker_instead_of_pointing_back(analyzer):
+    a = analyzer.analyze("t", "", "Marc Dubois dirige l'usine depuis dix ans. Celui qui mène la grève depuis lundi "
+                         "a affirmé que le travail ne reprendrait pas.", "fr")
+    assert quotes_of(a) == [("le travail ne reprendrait pas", "indirect", "Celui qui mène la grève depuis lundi",
+                             "anonymous")]

@@ -535,6 +535,16 @@ class FrenchQuoteRules:
                         break
         return spk
 
+    def _que_after_parenthetical(self, comma: int, sent_end: int) -> int | None:
+        """The "que" right after the comma closing a parenthetical opened at `comma`, if any."""
+        doc = self.doc
+        for k in range(comma + 1, min(len(doc) - 1, comma + 20)):
+            if doc[k].idx >= sent_end or doc[k].text in ".;:«»":
+                return None
+            if doc[k].text == ",":
+                return k + 1 if fold(doc[k + 1].text) in _QUE else None
+        return None
+
     def add_attribute_by_agent(self, v: Token, sent_end: int) -> bool:
         """"un bilan jugé décevant par plusieurs experts": the attribute (or what someone is accused
         of) is what the agent says, an indirect quote. One in quotation marks is left to the marks pass."""
@@ -585,6 +595,10 @@ class FrenchQuoteRules:
                 if f in _QUE:
                     found = k
                     break
+                if t.text == ",":  # "a affirmé, dans un entretien donné mardi, que …"
+                    found = self._que_after_parenthetical(k, s_end)
+                    if found is not None:
+                        break
                 if t.text in ".;:«»\"" or (t.pos_ in ("VERB",) and f not in _SKIP_AFTER_VERB) or t.pos_ == "SCONJ":
                     break
                 k += 1

@@ -49,6 +49,7 @@ _PRONOUNS_F = frozenset({"elle", "-elle", "-t-elle", "celle-ci", "cette derniere
 _PRONOUNS_PL = frozenset({"ils", "-ils", "-t-ils", "elles", "-elles", "-t-elles", "eux", "ceux-ci"})
 _SUBJECT_DEPS = np.array([get_string_id(d) for d in ("nsubj", "obl:agent", "nsubj:pass")], dtype=np.uint64)
 _ON = frozenset({"on", "-on", "-t-on"})
+_DEMONSTRATIVES = frozenset({"celui", "celle", "ceux", "celles"})
 
 
 def clean(name: str) -> str:
@@ -367,6 +368,9 @@ class Mentions:
         """(speaker, speaker_type, role) for the head token of a subject / agent / 'selon' object."""
         doc = self.doc
         f = fold(tok.text)
+        if f in _DEMONSTRATIVES and tok.i + 1 < len(doc) and fold(doc[tok.i + 1].text) in ("qui", "que", "qu'", "dont"):
+            # "celui qui dirige le groupe": described here, not someone named before
+            return clean(self.np_text(tok, stop_at_comma=False)), "anonymous", None
         if tok.pos_ == "PRON" or f in _PRONOUNS_M | _PRONOUNS_F | _PRONOUNS_PL | _ON:
             if f in _ON or f in ("qui", "que", "ce", "c'", "cela", "ca"):
                 return None, "none", None
