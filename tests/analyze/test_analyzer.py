@@ -545,3 +545,29 @@ def test_celui_qui_describes_its_speaker_instead_of_pointing_back(analyzer):
                          "a affirmé que le travail ne reprendrait pas.", "fr")
     assert quotes_of(a) == [("le travail ne reprendrait pas", "indirect", "Celui qui mène la grève depuis lundi",
                              "anonymous")]
+
+
+def test_speaker_is_not_taken_from_a_sentence_the_parse_runs_back_into(analyzer):
+    """The parser sometimes runs on past a stop ("le plan B. La mairie …") and hangs a verb on the
+    previous sentence's verb; the subject is then looked for in the verb's own sentence."""
+    from spacy.tokens import Doc
+
+    from entrelignes.analyze.quotes import extract_quotes
+
+    words = ["Le", "comité", "a", "critiqué", "le", "plan", "B.", "La", "mairie", "a", "annoncé", "«", "revoir",
+             "sa", "copie", "»", "."]
+    spaces = [True] * 14 + [True, False, False]
+    heads = [1, 3, 3, 3, 5, 3, 5, 8, 3, 10, 3, 12, 10, 14, 12, 12, 3]
+    deps = ["det", "nsubj", "aux:tense", "ROOT", "det", "obj", "nmod", "det", "obl:arg", "aux:tense", "xcomp",
+            "punct", "xcomp", "det", "obj", "punct", "punct"]
+    pos = ["DET", "NOUN", "AUX", "VERB", "DET", "NOUN", "PROPN", "DET", "NOUN", "AUX", "VERB", "PUNCT", "VERB",
+           "DET", "NOUN", "PUNCT", "PUNCT"]
+    morphs = [""] * 17
+    morphs[3] = morphs[10] = "Tense=Past|VerbForm=Part"
+    morphs[12] = "VerbForm=Inf"
+    lemmas = ["le", "comité", "avoir", "critiquer", "le", "plan", "B.", "le", "mairie", "avoir", "annoncer", "«",
+              "revoir", "son", "copie", "»", "."]
+    doc = Doc(analyzer.nlp("fr").vocab, words=words, spaces=spaces, heads=heads, deps=deps, pos=pos, morphs=morphs,
+              lemmas=lemmas)
+    quotes, _ = extract_quotes(doc, doc.text)
+    assert [(doc.text[q.start:q.end], q.speaker) for q in quotes] == [("revoir sa copie", "La mairie")]

@@ -356,7 +356,10 @@ class FrenchQuoteRules:
                         k -= 1
                     return self.doc[k] if k >= 0 and self.doc[k].pos_ in ("PROPN", "NOUN") else None
                 return c
-        if depth < 3 and v.dep_ in ("conj", "advcl", "xcomp", "acl", "parataxis") and v.head.i != v.i:
+        # the head's subject, unless the parse links v to a head in an earlier sentence (it
+        # sometimes runs on past a stop: "… la bombe H. La Corée a annoncé …")
+        if depth < 3 and v.dep_ in ("conj", "advcl", "xcomp", "acl", "parataxis") and v.head.i != v.i \
+                and self._starts[v.head.i] >= self.sent_bounds(v)[0]:
             h = v.head
             if v.dep_ == "acl" and h.pos_ in ("NOUN", "PROPN"):
                 if "Past" in v.morph.get("Tense"):
