@@ -130,6 +130,7 @@ class ClusterParams:
     # a closed story may take a late article until this long after its latest one (0: never); at
     # 3 days the article must be twice as alike as at the same time (the time damping halves it)
     reopen_within: timedelta = timedelta(days=3)
+    reopen_terms: int = 4  # ... and is a candidate when its members share this many of the article's top terms
 
 
 @dataclass
@@ -635,12 +636,19 @@ class StoryClusterer:
         """Open and resting stories whose average link to `item` reaches the threshold, best first."""
         p = self.params
         stories: set[str] = set()
-        for postings, items in ((self._postings, self._open), (self._resting_postings, self._asleep)):
-            for term in query:
-                posting = postings.get(term)
-                if posting and len(posting) <= p.max_posting:
-                    for aid in posting:
-                        stories.add(items[aid].story)
+        for term in query:
+            posting = self._postings.get(term)
+            if posting and len(posting) <= p.max_posting:
+                for aid in posting:
+                    stories.add(self._open[aid].story)
+        # a resting story must share several top terms: one damped by a quiet period reaches the
+        # threshold only when most words agree, and most resting candidates share one or two terms
+        shared: Counter[str] = Counter()
+        for term in query:
+            posting = self._resting_postings.get(term)
+            if posting and len(posting) <= p.max_posting:
+                shared.update({self._asleep[aid].story for aid in posting})
+        stories.update(sid for sid, n in shared.items() if n >= p.reopen_terms)
         scored = []
         for sid in stories:
             score = self._link(item, self._stories.get(sid) or self._resting[sid])
