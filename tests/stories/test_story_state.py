@@ -238,3 +238,42 @@ def test_a_split_leaves_the_shown_id_with_what_was_shown(desk, state_lost):
     stories = _stories(engine)
     assert {stories[_url(a)][0] for a in articles if a.id.startswith("p")} == {shown_id}
     assert {stories[_url(a)][0] for a in articles if a.id.startswith(("c", "q"))} == {f"s-{ids['q1']}"}
+
+
+def test_a_shown_story_absorbed_by_a_merge_leaves_a_redirect(desk):
+    """An edition showed the storm story and a lone flood report (s-p3) apart; the next run splits
+    the storm story and the flood thread absorbs the lone report: its id leads to the thread."""
+    config, engine, store = desk
+    articles = storm_threads()
+    store(articles[:6])
+    pipeline.cluster(engine, config)
+    ids = _article_ids(engine)
+    absorbed = f"s-{ids['p3']}"
+    day = articles[0].published.date().isoformat()
+    with session_scope(engine) as session:
+        shown = []
+        for story in (f"s-{ids['c1']}", absorbed):
+            members = session.scalars(select(StoryMember.article_id).where(StoryMember.story_id == story))
+            shown.append({"story_ids": [story], "articles": [{"id": aid} for aid in members]})
+        session.add(Edition(id=f"{day}-morning", date=day, slot="morning", built_at=datetime.now(timezone.utc), data={"stories": shown}))
+    store(articles[6:])
+    pipeline.cluster(engine, config)
+    flood_story = _stories(engine)[_url(articles[5])][0]
+    assert flood_story != absorbed and flood_story == _stories(engine)[_url(articles[1])][0]
+    with session_scope(engine) as session:
+        assert story_queries.redirects(session) == {absorbed: flood_story}
+
+
+def test_redirects_follow_chains_and_are_forgotten(desk):
+    _, engine, _ = desk
+    day = datetime(2026, 3, 12, tzinfo=timezone.utc)
+    with session_scope(engine) as session:
+        story_queries.save_redirects(session, {"s-a": "s-b", "s-x": "s-y"}, ["s-b", "s-y"], day, day - timedelta(days=30))
+        story_queries.save_redirects(session, {"s-b": "s-c"}, ["s-c", "s-y"], day + timedelta(days=1), day - timedelta(days=29))
+        assert story_queries.redirects(session) == {"s-a": "s-c", "s-b": "s-c", "s-x": "s-y"}
+        # a month later the old merges are forgotten; an id split off again names a story again
+        later = day + timedelta(days=32)
+        story_queries.save_redirects(session, {"s-x": "s-y"}, ["s-y"], later, later - timedelta(days=30))
+        assert story_queries.redirects(session) == {"s-x": "s-y"}
+        story_queries.save_redirects(session, {}, ["s-x", "s-y"], later, later - timedelta(days=30))
+        assert story_queries.redirects(session) == {}

@@ -1,14 +1,19 @@
-"""Queries of the story stage: the clusterer's saved state, and what editions showed of each story."""
+"""Queries of the story stage: the clusterer's saved state, the ids merges absorbed, and what
+editions showed of each story."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from entrelignes.store.schema import Edition, StoryState
+
+REDIRECTS = "redirects"  # story_state row: JSON {story id merged away: [the id it went to, when]}
 
 
 def load_state(session: Session, name: str) -> bytes | None:
@@ -18,6 +23,36 @@ def load_state(session: Session, name: str) -> bytes | None:
 
 def save_state(session: Session, name: str, data: bytes, saved_at: datetime) -> None:
     session.merge(StoryState(name=name, data=data, saved_at=saved_at))
+
+
+def redirects(session: Session) -> dict[str, str]:
+    """Story id merged away -> the id of the story that absorbed it (chains followed), so that an
+    id an edition showed still leads to its story after a merge."""
+    stored = {old: new for old, (new, _) in _stored_redirects(session).items()}
+    out = {}
+    for old in stored:
+        seen, new = {old}, stored[old]
+        while new in stored and new not in seen:  # merged again later; a cycle stops the walk
+            seen.add(new)
+            new = stored[new]
+        out[old] = new
+    return out
+
+
+def save_redirects(session: Session, merged: Mapping[str, str], live: Iterable[str], now: datetime, since: datetime) -> None:
+    """Add the clusterer's merges (story id -> the id it went to) to the stored ones, dated `now`;
+    forget those dated before `since` (no edition looks that far back) and those whose id names a
+    story again (a split can bring an absorbed id back)."""
+    stored = _stored_redirects(session)
+    stored.update({old: [new, now.isoformat()] for old, new in merged.items()})
+    alive = set(live)
+    kept = {old: entry for old, entry in stored.items() if old not in alive and datetime.fromisoformat(entry[1]) >= since}
+    save_state(session, REDIRECTS, json.dumps(kept, sort_keys=True).encode(), now)
+
+
+def _stored_redirects(session: Session) -> dict[str, list[str]]:
+    data = load_state(session, REDIRECTS)
+    return {} if data is None else json.loads(data)
 
 
 def shown_members(session: Session, since: date) -> dict[str, set[str]]:
