@@ -3,7 +3,7 @@
 Order of the passes (each later pass skips text an earlier one already took):
 1. reporting verb + complement: "X a déclaré que …", "X appelle à …", "X a affirmé n'avoir …";
    an inverted incise "…, a déclaré X" takes the clause before it; a passive participle with an
-   agent, "jugé décevant par X", takes its attribute. A complement holding quotation marks is a
+   agent, "jugé irréaliste par X", takes its attribute. A complement holding quotation marks is a
    *mixed* quote and keeps its whole indirect span.
 2. "selon X, …" / "d'après X, …" / "pour X, …" (X a person): the rest of the clause.
 3. passages in quotation marks: kept when a cue names who says them (incise after the quote,
@@ -76,7 +76,7 @@ _SPEECH_HASH_LIMIT = 1 << 20
 # "a twitté": the auxiliary itself is sometimes mis-tagged, so its forms are matched as written
 _AVOIR_FORMS = frozenset("a ont avait avaient aura auront aurait auraient ayant".split())
 # reporting verbs whose past participle takes an attribute or a "de" complement, then an agent:
-# "jugé décevant par X", "qualifié de dangereux par X", "accusé de fraude par X"
+# "jugé irréaliste par X", "qualifié de dangereux par X", "accusé de fraude par X"
 _ATTRIBUTE_VERBS = frozenset({"juger", "qualifier", "estimer", "considerer", "decrire", "accuser"})
 _ATTRIBUTE_LINKS = frozenset({"de", "d'", "comme"})
 _SUBJECT_PRONOUNS = frozenset({"il", "elle", "ils", "elles"})
@@ -357,7 +357,7 @@ class FrenchQuoteRules:
                     return self.doc[k] if k >= 0 and self.doc[k].pos_ in ("PROPN", "NOUN") else None
                 return c
         # the head's subject, unless the parse links v to a head in an earlier sentence (it
-        # sometimes runs on past a stop: "… la bombe H. La Corée a annoncé …")
+        # sometimes runs on past a stop: "… le plan B. La mairie a annoncé …")
         if depth < 3 and v.dep_ in ("conj", "advcl", "xcomp", "acl", "parataxis") and v.head.i != v.i \
                 and self._starts[v.head.i] >= self.sent_bounds(v)[0]:
             h = v.head
@@ -376,7 +376,7 @@ class FrenchQuoteRules:
 
     def _detached_auxiliary(self, v: Token) -> Token | None:
         """The auxiliary of participle v across a parenthetical: "X a, lui, affirmé", "X a, lors
-        de l'émission, accusé" (the parser then loses the participle's link to its subject)."""
+        d'une réunion, accusé" (the parser then loses the participle's link to its subject)."""
         doc = self.doc
         if v.i < 3 or doc[v.i - 1].text != "," or "Part" not in v.morph.get("VerbForm"):
             return None
@@ -549,8 +549,9 @@ class FrenchQuoteRules:
         return None
 
     def add_attribute_by_agent(self, v: Token, sent_end: int) -> bool:
-        """"un bilan jugé décevant par plusieurs experts": the attribute (or what someone is accused
-        of) is what the agent says, an indirect quote. One in quotation marks is left to the marks pass."""
+        """"un projet jugé irréaliste par des économistes": the attribute (or what someone is
+        accused of) is what the agent says, an indirect quote. One in quotation marks is left to
+        the marks pass."""
         participle = "Part" in v.morph.get("VerbForm") and "Past" in v.morph.get("Tense")
         if not (participle or v.pos_ == "ADJ"):  # the tagger makes some participles adjectives
             return False

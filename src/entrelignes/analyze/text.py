@@ -117,7 +117,7 @@ def quote_spans(text: str) -> list[QuoteSpan]:
 
 # --- sentences ----------------------------------------------------------------------------
 
-# words that start a sentence, not a name: "… la bombe H. La Corée du Sud …" splits there
+# words that start a sentence, not a name: "… le plan B. La mairie …" splits there
 _SENT_STARTERS = frozenset("le la les l'un un une des il elle ils elles ce cette ces selon en dans pour mais the a an he she it they".split())
 _SENT_BREAK = re.compile(r"[\n.!?…]")
 _ABBREV = re.compile(r"(?:\b(?:M|Mme|Mlle|Dr|Pr|St|Ste|Me|Mr|Mrs|Ms|No|art|etc|cf|vs|av|J\.-C|env)|\b[A-Z])\.$")
