@@ -10,7 +10,8 @@ Order of the passes (each later pass skips text an earlier one already took):
    a reporting verb or colon before it, a reporting verb governing a short fragment, an incise
    inside the marks « A, a-t-il ajouté, B » — one quote —; for a quoted sentence standing alone,
    the subject of the sentence before it, else the previous speaker's quote continued); scare
-   quotes, names and titles in quotation marks have none of these and are dropped. Marks inside a quoted passage (« … “ … ” … ») never make a second quote.
+   quotes, names and titles in quotation marks have none of these and are dropped. Marks
+   inside a quoted passage (« … “ … ” … ») never make a second quote.
 Speakers are resolved by `speakers.Mentions` (pronouns, titles, organisations, anonymous).
 
 Only candidate tokens (reporting-verb forms, "selon"/"d'après"/"pour") are ever built as spaCy
@@ -531,7 +532,8 @@ class FrenchQuoteRules:
                     if x.ent_type_ == "PER":
                         name = self.mentions.resolve(x)
                         return name[0], "person", name[2] or doc[lo:hi].text
-                    if spk[1] == "organization" and x.pos_ == "PROPN" and x.head.i == tok.i:  # appos or nmod: the parser varies
+                    # the name hangs on the noun as appos or nmod: the parser varies
+                    if spk[1] == "organization" and x.pos_ == "PROPN" and x.head.i == tok.i:
                         name = next((e.text for e in self.mentions.ents if e.start <= x.i < e.end), x.text)
                         return self.mentions.org_name(name), "organization", None
                     if x.text in (",", ".", ";", "«"):
