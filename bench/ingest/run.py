@@ -20,13 +20,14 @@ phase reports feeds/s, CPU seconds (user+system of the client process) and peak 
 The baseline is `feedparser.parse(url, etag=...)` in a plain loop, one URL after the other,
 on the first `--sequential` feeds (default 100) of the same server, through the same three
 polls (it passes each feed's ETag back), extrapolated to N (its cost per feed is constant: one
-request, 50 ms latency, one parse). bench/ingest/layers.py shows where a 304's CPU goes. Results go to
-bench/results/ingest.json, and a summary is printed, with the latency floor: the least time
+request, 50 ms latency, one parse). Results go to bench/results/ingest.json, and a summary is
+printed, with the latency floor: the least time
 any client could take for a poll under these settings (requests `concurrency` at a time, each
-host's requests spaced by the politeness delay, every response 50 ms late).
+host's requests spaced by the politeness delay, every response 50 ms late). At the end,
+bench/ingest/layers.py shows where a 304's CPU goes (`--no-layers` to skip it).
 
     .venv/bin/python bench/ingest/run.py [--feeds 1000 10000] [--repeat 3] [--feeds-per-host 4]
-        [--concurrency 16] [--per-host 2] [--per-host-delay 1.0] [--sequential 100]
+        [--concurrency 16] [--per-host 2] [--per-host-delay 1.0] [--sequential 100] [--no-layers]
 
 The settings of the earlier runs (one host, no politeness) are
 `--feeds-per-host 1000000 --concurrency 100 --per-host 100 --per-host-delay 0`; with one feed
@@ -208,6 +209,7 @@ def main() -> None:
     parser.add_argument("--sequential", type=int, default=100, help="feeds in the sequential feedparser sample")
     parser.add_argument("--repeat", type=int, default=1, help="run the three polls this many times, keep the best")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--no-layers", dest="layers", action="store_false", help="skip bench/ingest/layers.py at the end")
     parser.add_argument("--client", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--sequential-only", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -294,6 +296,8 @@ def main() -> None:
         cheaper = ", ".join(f"{name} {x}x" for name, x in run["cpu_ratio_vs_sequential"].items())
         print(f"       CPU:  304 poll {run['cpu_ratio_304_vs_first']}x cheaper than first poll; cheaper than sequential feedparser: {cheaper}")
     print(f"wrote {args.out}")
+    if args.layers:
+        subprocess.run([sys.executable, str(HERE / "layers.py")], check=True)
 
 
 if __name__ == "__main__":
