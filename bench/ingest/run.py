@@ -21,10 +21,10 @@ The baseline is `feedparser.parse(url, etag=...)` in a plain loop, one URL after
 on the first `--sequential` feeds (default 100) of the same server, through the same three
 polls (it passes each feed's ETag back), extrapolated to N (its cost per feed is constant: one
 request, 50 ms latency, one parse). Results go to bench/results/ingest.json, and a summary is
-printed, with the latency floor: the least time
-any client could take for a poll under these settings (requests `concurrency` at a time, each
-host's requests spaced by the politeness delay, every response 50 ms late). At the end,
-bench/ingest/layers.py shows where a 304's CPU goes (`--no-layers` to skip it).
+printed, with the latency floor: the least time any client could take for a poll under these
+settings (requests `concurrency` at a time, each host's requests spaced by the politeness
+delay, every response 50 ms late). At the end, bench/ingest/layers.py shows where a 304's CPU
+goes (`--no-layers` to skip it).
 
     .venv/bin/python bench/ingest/run.py [--feeds 1000 10000] [--repeat 3] [--feeds-per-host 4]
         [--concurrency 16] [--per-host 2] [--per-host-delay 1.0] [--sequential 100] [--no-layers]
