@@ -51,12 +51,14 @@ Stories close after `quiet_period` without a new article; their articles leave t
 its latest article: an article that links to a resting story at the threshold (by the same rule,
 names apart: they only count in the days of the open window) reopens it under its id, so a late
 report joins the story it belongs to instead of starting it again, and a copy of a resting member
-joins it as a copy. A resting story can take no more articles after that and leaves every index;
-the time damping makes a match past a week impossible anyway (see `reopen_within`).
+joins it as a copy. A resting story is a candidate only when its members share `reopen_terms` of
+the article's top terms (damped by its quiet days, only a close match reaches the threshold). It
+can take no more articles after `reopen_within` and leaves every index; the time damping makes a
+match past a week impossible anyway.
 
 The open and resting windows can be saved (`to_state`, compressed JSON) and a clusterer rebuilt
-from them (`from_state`), so a pipeline run feeds only the articles that arrived since the last one and
-gets exactly what one long run would have given.
+from them (`from_state`), so a pipeline run feeds only the articles that arrived since the last
+one and gets exactly what one long run would have given.
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ class ClusterParams:
     # a closed story may take a late article until this long after its latest one (0: never); at
     # 3 days the article must be twice as alike as at the same time (the time damping halves it)
     reopen_within: timedelta = timedelta(days=3)
-    reopen_terms: int = 4  # ... and is a candidate when its members share this many of the article's top terms
+    reopen_terms: int = 4  # ... when its members share this many of the article's top terms
 
 
 @dataclass
@@ -641,8 +643,8 @@ class StoryClusterer:
             if posting and len(posting) <= p.max_posting:
                 for aid in posting:
                     stories.add(self._open[aid].story)
-        # a resting story must share several top terms: one damped by a quiet period reaches the
-        # threshold only when most words agree, and most resting candidates share one or two terms
+        # resting stories need several shared top terms: most of them share one or two, and on the
+        # dev and synthetic streams none sharing fewer than six reached the threshold
         shared: Counter[str] = Counter()
         for term in query:
             posting = self._resting_postings.get(term)
