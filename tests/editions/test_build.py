@@ -29,3 +29,17 @@ def test_only_earlier_editions_within_memory_count(tmp_path):
     with session_scope(engine) as session:
         published = _previously_published(session, SLOT_AT)
     assert published == {"s-again": yesterday, "s-recent": yesterday}
+
+
+def test_a_story_shown_then_merged_into_another_makes_that_one_an_update(tmp_path):
+    from entrelignes.store import stories as story_queries
+
+    engine = open_store(Config(path=tmp_path / "entrelignes.toml", data_dir=str(tmp_path / "data")).database_url)
+    yesterday = SLOT_AT - timedelta(days=1)
+    merged_at = SLOT_AT - timedelta(hours=3)
+    with session_scope(engine) as session:
+        _store_edition(session, yesterday, ["s-absorbed"])
+        story_queries.save_redirects(session, {"s-absorbed": "s-absorber"}, ["s-absorber"], merged_at, merged_at - PUBLISHED_MEMORY)
+    with session_scope(engine) as session:
+        published = _previously_published(session, SLOT_AT)
+    assert published == {"s-absorbed": yesterday, "s-absorber": yesterday}

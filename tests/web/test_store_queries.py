@@ -54,6 +54,24 @@ def test_search_browse_and_users(engine):
         assert user_for_token(db, token).username == "editrice"
 
 
+
+def test_a_story_merged_away_leads_to_the_story_that_absorbed_it(engine):
+    """A link to a story an edition showed keeps working after a merge gave its articles the
+    other story's id."""
+    from datetime import datetime, timedelta, timezone
+
+    from store_fixture import STORY_A
+
+    from entrelignes.store import stories as story_queries
+
+    merged_at = datetime(2026, 3, 12, 20, tzinfo=timezone.utc)
+    with session_scope(engine) as db:
+        assert views.story(db, Config(), "s-absorbed") is None
+        story_queries.save_redirects(db, {"s-absorbed": STORY_A}, [STORY_A], merged_at, merged_at - timedelta(days=30))
+    with session_scope(engine) as db:
+        story = views.story(db, Config(), "s-absorbed")
+        assert story is not None and len(story["articles"]) == 3
+
 def test_search_index_follows_articles_and_is_rebuilt_when_its_triggers_are_gone(tmp_path):
     from datetime import datetime, timezone
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from entrelignes.config import Config
 from entrelignes.store import articles as article_queries
+from entrelignes.store import stories as story_queries
 from entrelignes.store.schema import Article, Edition
 from entrelignes.stories import StoryInput, headline, rank_stories, summarize
 
@@ -55,8 +56,10 @@ def get_edition(session: Session, edition_id: str) -> Edition | None:
 
 def _previously_published(session: Session, before: datetime) -> dict[str, datetime]:
     """story id -> the last time it went out in an earlier edition of the last PUBLISHED_MEMORY
-    (so a build reads a month of editions, not the whole archive)."""
+    (so a build reads a month of editions, not the whole archive). A story shown, then merged
+    into another, makes that other one an update too."""
     since = (before - PUBLISHED_MEMORY).date().isoformat()
+    moved = story_queries.redirects(session)
     published: dict[str, datetime] = {}
     for edition in session.scalars(select(Edition).where(Edition.date >= since).order_by(Edition.id)):
         at = datetime.fromisoformat(edition.data["at"])
@@ -64,7 +67,9 @@ def _previously_published(session: Session, before: datetime) -> dict[str, datet
             continue
         for story in edition.data["stories"]:
             for story_id in story["story_ids"]:
-                published[story_id] = max(at, published.get(story_id, at))
+                for shown in (story_id, moved.get(story_id)):
+                    if shown is not None:
+                        published[shown] = max(at, published.get(shown, at))
     return published
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from entrelignes.config import Config
 from entrelignes.store import browse
+from entrelignes.store import stories as story_queries
 from entrelignes.store.schema import Edition, Source
 from entrelignes.store.search import search_articles
 from entrelignes.web.charts import SOURCING_KINDS, average_sourcing
@@ -160,7 +161,9 @@ def story(session: Session, config: Config, story_id: str, *, boilerplate: bool 
             if story_id in (item.get("story_ids") or []):
                 entry = entry or item
                 appearances.append({"edition": row.id, "date": row.date, "slot": row.slot, "rank": item.get("rank")})
-    story_ids = list(dict.fromkeys([story_id, *(entry.get("story_ids") or [])]))
+    shown = [story_id, *(entry.get("story_ids") or [])]
+    moved = story_queries.redirects(session)  # a story merged since then: its articles carry the new id
+    story_ids = list(dict.fromkeys([*shown, *(moved[i] for i in shown if i in moved)]))
     rows = browse.story_articles(session, story_ids, limit=STORY_ARTICLES)
     if not rows and not entry:
         return None
