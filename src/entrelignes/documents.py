@@ -8,7 +8,7 @@ never extracts or analyses. Text and HTML are decoded as fetched pages are (decl
 else detection), so a Latin-1 file keeps its accents. `read_documents(path)` builds on it for
 `entrelignes analyze FILE...` (HTML extracted, ids required of records); `entrelignes backfill`
 (entrelignes.scale.archives) builds on it for archives, adding zip files, directories and
-stable ids. Each input gives documents or a clear error, and one bad input never stops the
+stable ids. `document_files(directory)` is the one walk over a directory of documents. Each input gives documents or a clear error, and one bad input never stops the
 others. Extraction is imported only when needed: reading is cheap I/O (in a Ray reading task,
 say) and stays so.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,21 @@ class Record:
     outlet: str = ""
     author: str = ""
     error: str = ""
+
+
+# What a folder of documents holds beside them about itself: never a document, whatever its suffix
+FOLDER_NOTES = frozenset({"readme", "license", "licence", "copying", "notice", "authors", "changelog", "changes", "contributing"})
+
+
+def document_files(directory: Path) -> Iterator[Path]:
+    """Every file under `directory` that may hold documents, in a stable order (a folder's files,
+    then its sub-folders', each sorted), streamed: hidden files and folders (".git") and the
+    folder's own notes (README.md, LICENSE, ...) are passed over."""
+    for root, folders, files in os.walk(directory):
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        for name in sorted(files):
+            if not name.startswith(".") and name.split(".", 1)[0].lower() not in FOLDER_NOTES:
+                yield Path(root) / name
 
 
 def suffix_of(name: str) -> str:

@@ -47,7 +47,8 @@ def _warc(path: Path) -> None:
 @pytest.fixture(scope="session")
 def archives(tmp_path_factory) -> Path:
     """A folder holding: docs.jsonl (good and bad lines), pages/ (text, HTML, a binary file),
-    crawl.warc.gz (two pages and an image), wire.zip (a CSV)."""
+    crawl.warc.gz (two pages and an image), wire.zip (a CSV), and what is not documents: a
+    README.md, a LICENSE.txt and a hidden folder."""
     root = tmp_path_factory.mktemp("archives")
     lines = [json.dumps({"id": f"j{n}", "title": t, "text": x, "language": "fr", "published": "2026-03-12T07:00:00+01:00"}, ensure_ascii=False) for n, (t, x) in enumerate(ARTICLES[:4])]
     lines.insert(2, "{not json")
@@ -60,6 +61,11 @@ def archives(tmp_path_factory) -> Path:
     (pages / "2026_03_12-002.html").write_text(PAGE.format(title=ARTICLES[5][0], text=ARTICLES[5][1]), encoding="utf-8")
     (pages / "broken.txt").write_bytes(b"\x00\x01\x02binary")
     (pages / "notes.ann").write_text("T1\tPerson 0 5\tSophie\n", encoding="utf-8")  # not a document
+    # the archive's own notes and a hidden folder: not documents, whatever their suffix
+    (root / "README.md").write_text("# Archive\n\nPages crawled in March 2026, one folder per month.\n", encoding="utf-8")
+    (pages / "LICENSE.txt").write_text("CC BY 4.0\n", encoding="utf-8")
+    (root / ".cache").mkdir()
+    (root / ".cache" / "index.jsonl").write_text(json.dumps({"id": "hidden", "title": "Caché", "text": "Un brouillon."}) + "\n", encoding="utf-8")
     _warc(root / "crawl.warc.gz")
     buffer = io.StringIO()
     writer = csv.writer(buffer)

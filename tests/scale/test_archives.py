@@ -11,13 +11,13 @@ def test_units_come_in_a_fixed_order_and_only_supported_files(archives):
     units = list_units([archives])
     sources = [u.source for u in units]
     name = archives.name
-    assert sources == [
+    assert sources == [  # a folder's files, then its sub-folders'; no README, LICENSE or hidden folder
         f"{name}/crawl.warc.gz",
         f"{name}/docs.jsonl",
+        f"{name}/wire.zip/wire/articles.csv",
         f"{name}/pages/2026/03/2026_03_12-001.txt",
         f"{name}/pages/2026/03/2026_03_12-002.html",
         f"{name}/pages/2026/03/broken.txt",
-        f"{name}/wire.zip/wire/articles.csv",
     ]
     assert list_units([archives]) == units
 

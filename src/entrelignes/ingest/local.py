@@ -16,12 +16,11 @@ and sizes — is the one stored at the previous poll.
 from __future__ import annotations
 
 import html as html_lib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from entrelignes.documents import HTML_SUFFIXES, JSONL_SUFFIXES, TEXT_SUFFIXES, WARC_SUFFIXES, Record, read_records
+from entrelignes.documents import HTML_SUFFIXES, JSONL_SUFFIXES, TEXT_SUFFIXES, WARC_SUFFIXES, Record, document_files, read_records
 from entrelignes.ingest.feeds import parse_date
 from entrelignes.records import FeedItem
 
@@ -48,14 +47,10 @@ def kind_of(path: Path) -> str:
 
 
 def _files(path: Path) -> Iterator[Path]:
-    if not path.is_dir():
+    if path.is_dir():
+        yield from document_files(path)
+    else:
         yield path
-        return
-    for root, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith("."):
-                yield Path(root) / name
 
 
 def signature(path: Path) -> str:

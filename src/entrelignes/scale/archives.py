@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
 
-from entrelignes.documents import RECORD_SUFFIXES, Record, read_records, suffix_of
+from entrelignes.documents import RECORD_SUFFIXES, Record, document_files, read_records, suffix_of
 from entrelignes.records import article_id
 
 SUPPORTED = RECORD_SUFFIXES + (".zip",)
@@ -49,7 +49,8 @@ class Unit:
 
 
 def list_units(archives: Sequence[Path | str], include: Sequence[str] = ()) -> list[Unit]:
-    """The units of the given archives, in a fixed order (arguments in order, files sorted).
+    """The units of the given archives, in a fixed order (arguments in order, a directory's files
+    in `document_files` order: its README, LICENSE and hidden files are not documents).
 
     `include`: glob patterns on the path relative to a directory argument (e.g. "*/*/*.txt");
     without them every supported file is taken."""
@@ -60,8 +61,9 @@ def list_units(archives: Sequence[Path | str], include: Sequence[str] = ()) -> l
             raise ArchiveError(f"{archive}: no such file or directory")
         if path.is_dir():
             base = path.resolve()
-            found = sorted(p for p in base.rglob("*") if p.is_file() and suffix_of(p.name) in SUPPORTED)
-            for file in found:
+            for file in document_files(base):
+                if suffix_of(file.name) not in SUPPORTED:
+                    continue
                 relative = file.relative_to(base).as_posix()
                 if include and not any(fnmatch.fnmatch(relative, pattern) for pattern in include):
                     continue
