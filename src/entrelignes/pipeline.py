@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from entrelignes.analyze import Analyzer
 from entrelignes.config import Config
 from entrelignes.editions import SlotTime, build_edition
-from entrelignes.editions.build import PUBLISHED_MEMORY
 from entrelignes.extract.boilerplate import learn_boilerplate
 from entrelignes.ingest import IngestReport, fetch_all
 from entrelignes.publish import PublishReport, publish_in_order
@@ -116,7 +115,7 @@ def cluster(engine: Engine, config: Config) -> ClusterReport:
     ids. What editions showed is marked (on a saved clusterer's open and resting stories first,
     and on each article as it is placed), so a merge or split leaves a shown story's id with what
     was shown, replay or not; when two shown stories merge, where the absorbed id went is stored
-    (`store.stories.redirects`) for as long as editions look back.
+    for good (`store.stories.redirects`): the links editions sent keep leading to the story.
     """
     report = ClusterReport()
     quiet_period = timedelta(hours=config.stories.quiet_period_hours)
@@ -157,8 +156,8 @@ def cluster(engine: Engine, config: Config) -> ClusterReport:
         for article_id, story_id in assignments.items():
             if article_queries.save_story_member(session, article_id, story_id, duplicates.get(article_id)):
                 report.changed += 1
-        # an id a merge absorbed may have gone out in an edition: keep where it went
-        story_queries.save_redirects(session, merged, assignments.values(), newest, newest - PUBLISHED_MEMORY)
+        # an id an edition sent out and a merge absorbed: keep where it went, for the links sent
+        story_queries.save_redirects(session, {old: new for old, new in merged.items() if old in shown}, assignments.values(), newest)
         story_queries.save_state(session, CLUSTER_STATE, clusterer.to_state(), datetime.now(timezone.utc))
         report.articles, report.stories = len(todo), len({assignments[a.id] for a in todo})
     return report

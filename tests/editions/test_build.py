@@ -39,7 +39,7 @@ def test_a_story_shown_then_merged_into_another_makes_that_one_an_update(tmp_pat
     merged_at = SLOT_AT - timedelta(hours=3)
     with session_scope(engine) as session:
         _store_edition(session, yesterday, ["s-absorbed"])
-        story_queries.save_redirects(session, {"s-absorbed": "s-absorber"}, ["s-absorber"], merged_at, merged_at - PUBLISHED_MEMORY)
+        story_queries.save_redirects(session, {"s-absorbed": "s-absorber"}, ["s-absorber"], merged_at)
     with session_scope(engine) as session:
         published = _previously_published(session, SLOT_AT)
     assert published == {"s-absorbed": yesterday, "s-absorber": yesterday}

@@ -173,6 +173,27 @@ def test_merge_keeps_the_older_story_id():
     assert no_merge["m1"] != no_merge["m2"]
 
 
+
+def test_a_story_absorbed_twice_leads_to_the_last_story():
+    """Shown stories keep their ids through merges: s-m1 goes into the shown s-m2, which later goes
+    into the older shown s-z1; both absorbed ids then lead to s-z1 (a redirect to s-m2 would lead
+    to a story that no longer exists)."""
+    a, b, c = _brenn()
+    school = StoryInput("z1", "Brenn primary school closes", "Brenn primary school closes for the week and its pupils stay home, "
+                        "the head teacher said.", at(5), "D")
+    bridge = StoryInput("d1", "Brenn primary school closes as dam release floods lower town",
+                        "Brenn primary school closes for the week, pupils stay home: the Upper Brenn dam gates released reservoir "
+                        "water and the river flood covers the lower town streets.", at(9), "E")
+    clusterer = StoryClusterer(params=ClusterParams(threshold=0.25))
+    clusterer.add(school)
+    clusterer.mark_published("s-z1", ["z1"])
+    clusterer.add(a)
+    clusterer.add(b)
+    clusterer.mark_published("s-m2", ["m2"])
+    assert clusterer.add(c) == "s-m2" and clusterer.merged() == {"s-m1": "s-m2"}
+    assert clusterer.add(bridge) == "s-z1"
+    assert clusterer.merged() == {"s-m1": "s-z1", "s-m2": "s-z1"}
+
 def test_a_story_that_never_goes_quiet_keeps_a_bounded_window():
     from entrelignes.stories import ClusterParams
 

@@ -264,16 +264,16 @@ def test_a_shown_story_absorbed_by_a_merge_leaves_a_redirect(desk):
         assert story_queries.redirects(session) == {absorbed: flood_story}
 
 
-def test_redirects_follow_chains_and_are_forgotten(desk):
+def test_redirects_follow_chains_and_last_until_the_id_names_a_story_again(desk):
     _, engine, _ = desk
     day = datetime(2026, 3, 12, tzinfo=timezone.utc)
     with session_scope(engine) as session:
-        story_queries.save_redirects(session, {"s-a": "s-b", "s-x": "s-y"}, ["s-b", "s-y"], day, day - timedelta(days=30))
-        story_queries.save_redirects(session, {"s-b": "s-c"}, ["s-c", "s-y"], day + timedelta(days=1), day - timedelta(days=29))
+        story_queries.save_redirects(session, {"s-a": "s-b", "s-x": "s-y"}, ["s-b", "s-y"], day)
+        story_queries.save_redirects(session, {"s-b": "s-c"}, ["s-c", "s-y"], day + timedelta(days=1))
         assert story_queries.redirects(session) == {"s-a": "s-c", "s-b": "s-c", "s-x": "s-y"}
-        # a month later the old merges are forgotten; an id split off again names a story again
-        later = day + timedelta(days=32)
-        story_queries.save_redirects(session, {"s-x": "s-y"}, ["s-y"], later, later - timedelta(days=30))
-        assert story_queries.redirects(session) == {"s-x": "s-y"}
-        story_queries.save_redirects(session, {}, ["s-x", "s-y"], later, later - timedelta(days=30))
-        assert story_queries.redirects(session) == {}
+        # a year later the links sent out still lead somewhere; an id split off names a story again
+        later = day + timedelta(days=365)
+        story_queries.save_redirects(session, {}, ["s-c", "s-y"], later)
+        assert story_queries.redirects(session) == {"s-a": "s-c", "s-b": "s-c", "s-x": "s-y"}
+        story_queries.save_redirects(session, {}, ["s-x", "s-y"], later)
+        assert story_queries.redirects(session) == {"s-a": "s-c", "s-b": "s-c"}

@@ -39,14 +39,16 @@ def redirects(session: Session) -> dict[str, str]:
     return out
 
 
-def save_redirects(session: Session, merged: Mapping[str, str], live: Iterable[str], now: datetime, since: datetime) -> None:
-    """Add the clusterer's merges (story id -> the id it went to) to the stored ones, dated `now`;
-    forget those dated before `since` (no edition looks that far back) and those whose id names a
-    story again (a split can bring an absorbed id back)."""
+def save_redirects(session: Session, merged: Mapping[str, str], live: Iterable[str], now: datetime) -> None:
+    """Add merges (story id -> the id it went to) to the stored ones, dated `now` when new. They
+    are kept for good, as the links that editions sent out are (only shown ids are given, so they
+    stay few), except where an id names a story again (a split can bring an absorbed id back)."""
     stored = _stored_redirects(session)
-    stored.update({old: [new, now.isoformat()] for old, new in merged.items()})
+    for old, new in merged.items():
+        if stored.get(old, [None])[0] != new:
+            stored[old] = [new, now.isoformat()]
     alive = set(live)
-    kept = {old: entry for old, entry in stored.items() if old not in alive and datetime.fromisoformat(entry[1]) >= since}
+    kept = {old: entry for old, entry in stored.items() if old not in alive}
     save_state(session, REDIRECTS, json.dumps(kept, sort_keys=True).encode(), now)
 
 

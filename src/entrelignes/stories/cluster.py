@@ -154,7 +154,7 @@ class _Story:
     names: Counter[str] = field(default_factory=Counter)  # name -> counted members naming it
     languages: Counter[str] = field(default_factory=Counter)  # language -> counted members
     by_language: dict[str, dict[str, float]] = field(default_factory=dict)  # language -> its text_sum
-    window: deque[str] = field(default_factory=deque)  # open members, in the order they came
+    window: deque[str] = field(default_factory=deque)  # members whose vectors are kept (open or asleep), in the order they came
     published: set[str] = field(default_factory=set)  # members that went out under this id
     checked: int = 0  # len(members) when a split was last looked for
 
@@ -688,6 +688,9 @@ class StoryClusterer:
         keep.window = deque(m for _, m in still_open[cut:])
         self._rebuild_sums(keep)
         del self._stories[gone.id]
+        for absorbed, into in self._merged.items():  # what `gone` absorbed before now leads to `keep`
+            if into == gone.id:
+                self._merged[absorbed] = keep.id
         self._merged[gone.id] = keep.id
         heapq.heappush(self._closing, (keep.last, keep.id))
         return keep.id
