@@ -317,7 +317,11 @@ def test_one_hosts_sources_are_spread_over_the_run():
 
     jobs = [job(1, "https://a.example/1"), job(2, "https://A.example/2"), job(3, "https://a.example/3"),
             job(4, "https://b.example/"), job(5, "https://a.example:8443/"), job(6, "file:///srv/feeds/x.xml")]
-    assert [j.id for j in spread_hosts(jobs)] == [1, 4, 5, 6, 2, 3]
-    # hosts taken two at a time: a host's next job comes before the connection it used is
-    # pushed out of the idle ones kept by the fetcher
-    assert [j.id for j in spread_hosts(jobs, window=2)] == [1, 4, 2, 3, 5, 6]
+    assert [j.id for j in spread_hosts(jobs, window=256)] == [1, 4, 5, 6, 2, 3]
+    # two hosts at a time (as many as the idle connections kept): a host's next job comes before
+    # its connection is pushed out, and a host that runs out makes room for the next one
+    assert [j.id for j in spread_hosts(jobs, window=2)] == [1, 4, 2, 5, 3, 6]
+    assert [j.id for j in spread_hosts(jobs, window=0)] == [1, 2, 3, 4, 5, 6]  # one host at a time, nothing lost
+    # a site with many feeds runs alongside the others, not on its own once they are done
+    many = [job(10 + i, f"https://big.example/{i}") for i in range(3)] + [job(20 + i, f"https://s{i}.example/") for i in range(4)]
+    assert [j.id for j in spread_hosts(many, window=2)] == [10, 20, 11, 21, 12, 22, 23]

@@ -67,6 +67,11 @@ _NO_BODY = httpx.ByteStream(b"")
 IDLE_CONNECTIONS = 256
 
 
+def idle_connections(config: FetchConfig) -> int:
+    """How many idle connections a fetcher keeps: the runner spreads a poll's hosts to match."""
+    return max(IDLE_CONNECTIONS, config.concurrency)
+
+
 class FetchError(Exception):
     """A fetch that failed. `reason` is for people; `status` is the HTTP status (0 when none),
     `retry_after` the server's requested delay in seconds, `gone` true for 410."""
@@ -317,7 +322,7 @@ class Fetcher:
     # the client layer's cookie jar would carry state from one source to the next. Any httpx
     # transport may be given (tests use httpx.MockTransport); ours is the default.
     async def __aenter__(self) -> Fetcher:
-        self._transport = self._given_transport or H11Transport(max_idle=max(IDLE_CONNECTIONS, self.config.concurrency))
+        self._transport = self._given_transport or H11Transport(max_idle=idle_connections(self.config))
         return self
 
     async def __aexit__(self, *exc) -> None:

@@ -16,6 +16,7 @@ import functools
 import itertools
 import random
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from entrelignes.extract import ExtractionError, extract_page
 from entrelignes.ingest.discover import discover_feeds, looks_like_article, page_canonical, page_title, select_body
 from entrelignes.encoding import decode
 from entrelignes.ingest.feeds import FeedError, NotAFeed, ParsedFeed, parse_feed
-from entrelignes.ingest.fetcher import IDLE_CONNECTIONS, FetchError, Fetcher, _file_path
+from entrelignes.ingest.fetcher import FetchError, Fetcher, _file_path, idle_connections
 from entrelignes.ingest.local import Candidate, iter_candidates, kind_of, signature
 from entrelignes.ingest.urls import canonical_url
 from entrelignes.records import FeedItem, article_id
@@ -167,26 +168,28 @@ def _due_jobs(session, config: Config, now: datetime, force: bool) -> list[_Job]
     if not force:
         query = query.where(or_(c.next_poll_at.is_(None), c.next_poll_at <= now))
     jobs = [_job(row, config) for row in session.execute(query.order_by(c.next_poll_at.is_not(None), c.next_poll_at, c.id))]
-    return spread_hosts(jobs)
+    return spread_hosts(jobs, idle_connections(config.fetch))
 
 
-def spread_hosts(jobs: list[_Job], window: int = IDLE_CONNECTIONS) -> list[_Job]:
-    """The jobs with each host's spread out: a host's k-th job comes after the (k-1)-th of every
-    host in its window. A config lists an outlet's feeds together; polled in that order, the
-    workers would all wait on one host's politeness delay while the other hosts sit idle.
-    Hosts are taken `window` at a time (as many as the fetcher keeps idle connections), so a
-    host's connection is still open when its next job comes round."""
-    by_host: dict[str, list[_Job]] = {}
+def spread_hosts(jobs: list[_Job], window: int) -> list[_Job]:
+    """The jobs with each host's spread out: a config lists an outlet's feeds together, and polled
+    in that order the workers would all wait on one host's politeness delay while the other hosts
+    sit idle. Jobs go round `window` hosts at a time, one job of each per round (each host's own
+    order kept); a host whose jobs run out leaves its place to the next host. So a host's next
+    job comes at most `window` jobs later, while its connection is still kept idle, and a site
+    with many feeds runs alongside the others instead of on its own at the end."""
+    by_host: dict[str, deque[_Job]] = {}
     for job in jobs:
-        by_host.setdefault(urlsplit(job.url).netloc.lower(), []).append(job)
-    hosts = list(by_host.values())
-    return [
-        job
-        for start in range(0, len(hosts), max(1, window))
-        for round_ in itertools.zip_longest(*hosts[start : start + window])
-        for job in round_
-        if job is not None
-    ]
+        by_host.setdefault(urlsplit(job.url).netloc.lower(), deque()).append(job)
+    waiting = deque(by_host.values())
+    active: list[deque[_Job]] = []
+    spread: list[_Job] = []
+    while waiting or active:
+        while waiting and len(active) < max(1, window):
+            active.append(waiting.popleft())
+        spread.extend(host_jobs.popleft() for host_jobs in active)
+        active = [host_jobs for host_jobs in active if host_jobs]
+    return spread
 
 
 def _job(row: Any, config: Config) -> _Job:
