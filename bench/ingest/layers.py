@@ -25,10 +25,10 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -40,10 +40,6 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "results" / "ingest_layers.json"
 FEEDS = 1000
 
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 async def _per_request(send, urls: list[str], concurrency: int) -> float:
@@ -59,9 +55,9 @@ async def _per_request(send, urls: list[str], concurrency: int) -> float:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
 
     await round_()
-    cpu = _cpu()
+    cpu = time.process_time()
     await round_()
-    return (_cpu() - cpu) / len(urls) * 1000
+    return (time.process_time() - cpu) / len(urls) * 1000
 
 
 async def _http_layers(port: int, requests: int, concurrency: int) -> dict[str, float]:
@@ -114,9 +110,9 @@ def _whole_poll(port: int, concurrency: int) -> float:
     config = Config(data_dir=str(store), fetch=fetch, sources=sources)
     now = datetime(2026, 11, 29, 6, 0, tzinfo=timezone.utc)
     poll_feeds(engine, config, now=now)  # sets every source's ETag
-    cpu = _cpu()
+    cpu = time.process_time()
     report = poll_feeds(engine, config, now=now + timedelta(hours=1))
-    cpu = _cpu() - cpu
+    cpu = time.process_time() - cpu
     engine.dispose()
     assert report.sources_not_modified == FEEDS, report
     return cpu / FEEDS * 1000

@@ -8,9 +8,9 @@ never extracts or analyses. Text and HTML are decoded as fetched pages are (decl
 else detection), so a Latin-1 file keeps its accents. `read_documents(path)` builds on it for
 `entrelignes analyze FILE...` (HTML extracted, ids required of records); `entrelignes backfill`
 (entrelignes.scale.archives) builds on it for archives, adding zip files, directories and
-stable ids. `document_files(directory)` is the one walk over a directory of documents. Each input gives documents or a clear error, and one bad input never stops the
-others. Extraction is imported only when needed: reading is cheap I/O (in a Ray reading task,
-say) and stays so.
+stable ids. `document_files(directory)` is the one walk over a directory of documents. Each
+input gives documents or a clear error, and one bad input never stops the others. Extraction
+is imported only when needed: reading is cheap I/O (in a Ray reading task, say) and stays so.
 """
 
 from __future__ import annotations

@@ -64,12 +64,12 @@ _REDIRECTS = {301: True, 302: False, 303: False, 307: False, 308: True}
 _NO_BODY = httpx.ByteStream(b"")
 # Idle connections kept: enough for a poll's hosts to find theirs again after the politeness
 # delay (a site's several feeds, a feed's pages), far below the usual 1,024 open files.
-IDLE_CONNECTIONS = 256
+_IDLE_CONNECTIONS = 256
 
 
 def idle_connections(config: FetchConfig) -> int:
     """How many idle connections a fetcher keeps: the runner spreads a poll's hosts to match."""
-    return max(IDLE_CONNECTIONS, config.concurrency)
+    return max(_IDLE_CONNECTIONS, config.concurrency)
 
 
 class FetchError(Exception):

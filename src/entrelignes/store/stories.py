@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from entrelignes.store.schema import Edition, StoryState
 
-REDIRECTS = "redirects"  # story_state row: JSON {story id merged away: [the id it went to, when]}
+REDIRECTS = "redirects"  # story_state row: JSON {story id merged away: the id it went to}
 
 
 def load_state(session: Session, name: str) -> bytes | None:
@@ -28,7 +28,7 @@ def save_state(session: Session, name: str, data: bytes, saved_at: datetime) -> 
 def redirects(session: Session) -> dict[str, str]:
     """Story id merged away -> the id of the story that absorbed it (chains followed), so that an
     id an edition showed still leads to its story after a merge."""
-    stored = {old: new for old, (new, _) in _stored_redirects(session).items()}
+    stored = _stored_redirects(session)
     out = {}
     for old in stored:
         seen, new = {old}, stored[old]
@@ -40,19 +40,15 @@ def redirects(session: Session) -> dict[str, str]:
 
 
 def save_redirects(session: Session, merged: Mapping[str, str], live: Iterable[str], now: datetime) -> None:
-    """Add merges (story id -> the id it went to) to the stored ones, dated `now` when new. They
-    are kept for good, as the links that editions sent out are (only shown ids are given, so they
-    stay few), except where an id names a story again (a split can bring an absorbed id back)."""
-    stored = _stored_redirects(session)
-    for old, new in merged.items():
-        if stored.get(old, [None])[0] != new:
-            stored[old] = [new, now.isoformat()]
+    """Add merges (story id -> the id it went to) to the stored ones. They are kept for good, as
+    the links that editions sent out are (only shown ids are given, so they stay few), except
+    where an id names a story again (a split can bring an absorbed id back)."""
     alive = set(live)
-    kept = {old: entry for old, entry in stored.items() if old not in alive}
+    kept = {old: new for old, new in {**_stored_redirects(session), **merged}.items() if old not in alive}
     save_state(session, REDIRECTS, json.dumps(kept, sort_keys=True).encode(), now)
 
 
-def _stored_redirects(session: Session) -> dict[str, list[str]]:
+def _stored_redirects(session: Session) -> dict[str, str]:
     data = load_state(session, REDIRECTS)
     return {} if data is None else json.loads(data)
 
